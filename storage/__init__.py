@@ -1,0 +1,1 @@
+"""Tables, sessions, settings and artifact paths. No TensorFlow here."""

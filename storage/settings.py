@@ -1,0 +1,38 @@
+"""The one typed settings object, read from AGEREC_* environment variables."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where agerec keeps its data, and which services it talks to."""
+
+    home: Path  # AGEREC_HOME: crops, arrays, models and figures all live under it
+    database_url: str  # AGEREC_DATABASE_URL: SQLite under home unless set
+    broker_url: str | None  # AGEREC_BROKER_URL: None runs jobs in the embedded local runner
+    read_only: bool  # AGEREC_READ_ONLY: hide every launch, cancel and retry control
+    shared_data: Path  # AGEREC_SHARED_DATA: the real face datasets for tests and benchmarks
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+        """Read the settings from `environ` (default: the process environment)."""
+        env = os.environ if environ is None else environ
+        home = Path(env.get("AGEREC_HOME") or "./var").expanduser().resolve()
+        database_url = env.get("AGEREC_DATABASE_URL") or f"sqlite:///{home / 'agerec.db'}"
+        broker_url = env.get("AGEREC_BROKER_URL") or None
+        read_only = (env.get("AGEREC_READ_ONLY") or "0").strip().lower() in {"1", "true", "yes"}
+        shared = Path(env.get("AGEREC_SHARED_DATA") or "../shared/data").expanduser().resolve()
+        return cls(home=home, database_url=database_url, broker_url=broker_url,
+                   read_only=read_only, shared_data=shared)
+
+    def ensure_home(self) -> Path:
+        """Create the home directory if needed and return it."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        return self.home
+
+
+ENV_VARS = ("AGEREC_HOME", "AGEREC_DATABASE_URL", "AGEREC_BROKER_URL",
+            "AGEREC_READ_ONLY", "AGEREC_SHARED_DATA")
