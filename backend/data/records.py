@@ -33,6 +33,7 @@ class ReadResult:
 
     records: list[LabelledImage]
     skipped: list[Skipped]
+    repaired: list[Skipped] = field(default_factory=list)  # kept after fixing, e.g. a malformed name
 
     def skipped_counts(self) -> dict[str, int]:
         """Count skipped items per reason key."""
