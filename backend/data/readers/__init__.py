@@ -1,0 +1,55 @@
+"""Dataset readers, one per source, each returning a ReadResult; `read_source` picks one."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from backend.data.readers.csv_manifest import read_csv_manifest
+from backend.data.readers.fgnet import read_fgnet
+from backend.data.readers.imdb_wiki import read_imdb_wiki
+from backend.data.readers.utkface import read_utkface
+from backend.data.records import ReadResult
+from backend.params import InvalidParameterError, check_choice
+
+SOURCES = ("utkface", "imdb-wiki", "fgnet", "csv")
+
+# Sources whose labels live in a separate file that `meta` may name.
+_WITH_META = ("imdb-wiki", "csv")
+
+__all__ = ["SOURCES", "read_source", "read_utkface", "read_imdb_wiki", "read_fgnet",
+           "read_csv_manifest"]
+
+
+def read_source(source: str, path: str | os.PathLike, meta: str | os.PathLike | None = None,
+                **options: Any) -> ReadResult:
+    """Read one source. `path` is the image folder, or for imdb-wiki/csv the label file
+    itself; with `meta` (the .mat or the CSV), `path` is the folder images resolve against."""
+    check_choice(source, SOURCES, param="source", func="read_source")
+    path = _existing(path, "path")
+    if meta is not None and source not in _WITH_META:
+        allowed = f"None for source {source!r} (its labels are in the file names)"
+        raise InvalidParameterError("meta", "read_source", allowed, meta)
+    meta = None if meta is None else _existing(meta, "meta")
+    # Without meta, the label file itself is the path; a folder means meta was forgotten.
+    if source in _WITH_META and meta is None and path.is_dir():
+        raise InvalidParameterError("path", "read_source", f"the label file for source {source!r}"
+                                    " (or an image folder with the label file as meta)", str(path))
+    if source == "utkface":
+        return read_utkface(path, **options)
+    if source == "fgnet":
+        return read_fgnet(path, **options)
+    if source == "imdb-wiki":
+        return (read_imdb_wiki(path, **options) if meta is None
+                else read_imdb_wiki(meta, image_root=path, **options))
+    return (read_csv_manifest(path, **options) if meta is None
+            else read_csv_manifest(meta, root=path, **options))
+
+
+def _existing(value: str | os.PathLike, param: str) -> Path:
+    """`value` as a Path, or FileNotFoundError naming the parameter and the path."""
+    path = Path(value)
+    if not path.exists():
+        raise FileNotFoundError(f"The {param!r} parameter of read_source names {str(path)!r}, "
+                                "which does not exist.")
+    return path

@@ -1,0 +1,76 @@
+"""CSV manifest reader: columns path, age, gender; any other column becomes an extra."""
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+from typing import Any
+
+from backend.data.records import LabelledImage, ReadResult, Skipped
+
+REQUIRED = ("path", "age", "gender")
+GENDER_WORDS = {"m": "M", "male": "M", "f": "F", "female": "F", "": None}
+
+
+def read_csv_manifest(csv_path: str | os.PathLike,
+                      root: str | os.PathLike | None = None) -> ReadResult:
+    """Read a manifest; relative paths resolve against `root`, else the CSV's folder."""
+    csv_path = Path(csv_path).resolve()
+    base = csv_path.parent if root is None else Path(root).resolve()
+    result = ReadResult(records=[], skipped=[])
+    # utf-8-sig drops the byte-order mark spreadsheet programs write.
+    with open(csv_path, newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        check_columns(reader.fieldnames, csv_path)
+        for number, row in enumerate(reader, start=1):
+            where = f"row {number} (line {reader.line_num} of {csv_path.name})"
+            outcome = parse_row(row, base, item=f"row {number}", where=where)
+            if isinstance(outcome, Skipped):
+                result.skipped.append(outcome)
+            else:
+                result.records.append(outcome)
+    return result
+
+
+def check_columns(fieldnames: list[str] | None, csv_path: Path) -> None:
+    """Raise ValueError naming the required columns the header lacks."""
+    missing = [name for name in REQUIRED if name not in (fieldnames or [])]
+    if missing:
+        raise ValueError(f"{csv_path} lacks the columns {missing}; a manifest needs "
+                         f"{list(REQUIRED)} (found {list(fieldnames or [])})")
+
+
+def parse_row(row: dict[Any, Any], base: Path, *, item: str,
+              where: str) -> LabelledImage | Skipped:
+    """One manifest row as a record, or why it is skipped (`where` locates it in details)."""
+    # DictReader files surplus fields under the key None.
+    if None in row:
+        return Skipped(item, "bad_row",
+                       f"{where}: has more fields than the header's {len(row) - 1}")
+    text = {name: (row[name] or "").strip() for name in REQUIRED}
+    if not text["path"]:
+        return Skipped(item, "bad_path", f"{where}: path is empty; give an image file path")
+    age = parse_age(text["age"])
+    if age is None:
+        return Skipped(item, "bad_age",
+                       f"{where}: age {text['age']!r} is not a whole number >= 0")
+    if text["gender"].lower() not in GENDER_WORDS:
+        return Skipped(item, "bad_gender", f"{where}: gender {text['gender']!r} is not one of "
+                       "M, F, male, female (any case) or empty")
+    path = base / text["path"]
+    if not path.is_file():
+        return Skipped(item, "missing_file", f"{where}: image {str(path)!r} does not exist")
+    extras = {key: value for key, value in row.items() if key not in REQUIRED}
+    return LabelledImage(path=str(path), age=age, gender=GENDER_WORDS[text["gender"].lower()],
+                         extras=extras)
+
+
+def parse_age(text: str) -> int | None:
+    """`text` as a whole number of years >= 0 ('23' or '23.0'), else None."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    if not value.is_integer() or value < 0:
+        return None
+    return int(value)
