@@ -1,0 +1,1 @@
+"""Network architectures and pretrained weights, built with Keras 3."""
