@@ -15,6 +15,8 @@ class Settings:
     broker_url: str | None  # AGEREC_BROKER_URL: None runs jobs in the embedded local runner
     read_only: bool  # AGEREC_READ_ONLY: hide every launch, cancel and retry control
     shared_data: Path  # AGEREC_SHARED_DATA: the real face datasets for tests and benchmarks
+    heartbeat_seconds: float = 5.0  # AGEREC_HEARTBEAT_SECONDS: how often a running job says it is alive
+    heartbeat_timeout: float = 120.0  # AGEREC_HEARTBEAT_TIMEOUT: silence after which a job is "worker lost"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -26,7 +28,9 @@ class Settings:
         read_only = (env.get("AGEREC_READ_ONLY") or "0").strip().lower() in {"1", "true", "yes"}
         shared = Path(env.get("AGEREC_SHARED_DATA") or "../shared/data").expanduser().resolve()
         return cls(home=home, database_url=database_url, broker_url=broker_url,
-                   read_only=read_only, shared_data=shared)
+                   read_only=read_only, shared_data=shared,
+                   heartbeat_seconds=float(env.get("AGEREC_HEARTBEAT_SECONDS") or 5.0),
+                   heartbeat_timeout=float(env.get("AGEREC_HEARTBEAT_TIMEOUT") or 120.0))
 
     def ensure_home(self) -> Path:
         """Create the home directory if needed and return it."""
@@ -34,5 +38,5 @@ class Settings:
         return self.home
 
 
-ENV_VARS = ("AGEREC_HOME", "AGEREC_DATABASE_URL", "AGEREC_BROKER_URL",
-            "AGEREC_READ_ONLY", "AGEREC_SHARED_DATA")
+ENV_VARS = ("AGEREC_HOME", "AGEREC_DATABASE_URL", "AGEREC_BROKER_URL", "AGEREC_READ_ONLY",
+            "AGEREC_SHARED_DATA", "AGEREC_HEARTBEAT_SECONDS", "AGEREC_HEARTBEAT_TIMEOUT")
