@@ -1,0 +1,97 @@
+"""Read a photo file into an RGB array, failing clearly on bad files.
+
+Truncated JPEGs must fail, not be padded with grey: this module never turns on
+PIL's `ImageFile.LOAD_TRUNCATED_IMAGES` and refuses to read while it is on.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+READ_REASONS = ("missing_file", "unreadable", "truncated", "not_an_image")
+
+# The first bytes of the formats we expect; a file starting with one of them is
+# a damaged image ('unreadable') rather than some other kind of file.
+_IMAGE_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG", b"GIF8", b"BM", b"II*\x00",
+                     b"MM\x00*", b"RIFF")
+
+
+class ImageReadError(ValueError):
+    """A photo that cannot be read; `reason` is one of READ_REASONS."""
+
+    def __init__(self, path: str | os.PathLike, reason: str, detail: str):
+        self.path, self.reason, self.detail = str(path), reason, detail
+        super().__init__(f"Cannot read image {self.path!r} ({reason}): {detail}")
+
+
+def load_image(path: str | os.PathLike) -> np.ndarray:
+    """Return the photo at `path` as an (H, W, 3) uint8 RGB array, upright per EXIF."""
+    path = Path(path)
+    # A process-wide switch set elsewhere would silently pad truncated files.
+    if ImageFile.LOAD_TRUNCATED_IMAGES:
+        raise ImageReadError(path, "unreadable", "PIL's ImageFile.LOAD_TRUNCATED_IMAGES is "
+                             "on, so truncation cannot be detected; turn it off")
+    if not path.exists():
+        raise ImageReadError(path, "missing_file", "no such file")
+    if not path.is_file():
+        raise ImageReadError(path, "unreadable", "not a regular file (a folder?)")
+    # An empty file is most often an interrupted download or copy.
+    if path.stat().st_size == 0:
+        raise ImageReadError(path, "truncated", "empty file (0 bytes)")
+    try:
+        with Image.open(path) as image:
+            # Decode every byte now so truncation and corrupt data raise here.
+            image.load()
+            upright = ImageOps.exif_transpose(image)
+            return np.asarray(_to_rgb(upright), dtype=np.uint8)
+    except UnidentifiedImageError:
+        if _has_image_signature(path):
+            raise ImageReadError(path, "unreadable", "starts like an image but its "
+                                 "header is damaged") from None
+        raise ImageReadError(path, "not_an_image", "not a recognised image format "
+                             "(expected JPEG, PNG, GIF, BMP, TIFF or WebP)") from None
+    except OSError as error:
+        reason = "truncated" if "truncated" in str(error) else "unreadable"
+        raise ImageReadError(path, reason, str(error)) from None
+    except (SyntaxError, ValueError, Image.DecompressionBombError) as error:
+        raise ImageReadError(path, "unreadable", str(error)) from None
+
+
+def file_digest(path: str | os.PathLike) -> str:
+    """Return the sha256 hex digest of the file's bytes, read in chunks."""
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except FileNotFoundError:
+        raise ImageReadError(path, "missing_file", "no such file") from None
+    except OSError as error:
+        raise ImageReadError(path, "unreadable", str(error)) from None
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    """Convert any PIL mode to RGB; transparency is composited onto black."""
+    if image.mode == "RGB":
+        return image
+    # Palette images may carry transparency: go through RGBA to keep it.
+    if image.mode in ("P", "PA") or "transparency" in image.info:
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "La", "RGBa"):
+        image = image.convert("RGBA")
+        background = Image.new("RGBA", image.size, (0, 0, 0, 255))
+        return Image.alpha_composite(background, image).convert("RGB")
+    # 16/32-bit greyscale would be clipped by convert(): rescale to 8 bits first.
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
+        values = np.asarray(image, dtype=np.float64)
+        peak = values.max() if values.size and values.max() > 255 else 255.0
+        image = Image.fromarray(np.clip(values * 255.0 / peak, 0, 255).astype(np.uint8))
+    return image.convert("RGB")
+
+
+def _has_image_signature(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+    return head.startswith(_IMAGE_SIGNATURES)

@@ -1,0 +1,127 @@
+"""Tests for backend.data.images: reading photos and hashing files."""
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pytest
+from PIL import Image, ImageFile
+from skimage import data
+
+from backend.data.images import ImageReadError, file_digest, load_image
+
+
+@pytest.fixture
+def jpeg(tmp_path):
+    """A real JPEG photo (the astronaut portrait)."""
+    path = tmp_path / "astronaut.jpg"
+    Image.fromarray(data.astronaut()).save(path, quality=90)
+    return path
+
+
+def _read_error(path) -> ImageReadError:
+    with pytest.raises(ImageReadError) as caught:
+        load_image(path)
+    return caught.value
+
+
+def test_load_image_returns_rgb_uint8(jpeg):
+    """Check that a colour JPEG loads as an (H, W, 3) uint8 array."""
+    image = load_image(jpeg)
+    assert image.shape == (512, 512, 3) and image.dtype == np.uint8
+
+
+def test_load_image_converts_greyscale_to_three_equal_channels(tmp_path):
+    """Check that a greyscale photo becomes RGB with equal channels."""
+    path = tmp_path / "grey.png"
+    Image.fromarray(np.arange(64, dtype=np.uint8).reshape(8, 8)).save(path)
+    image = load_image(path)
+    assert image.shape == (8, 8, 3)
+    assert (image[..., 0] == image[..., 1]).all() and (image[..., 1] == image[..., 2]).all()
+
+
+def test_load_image_converts_palette_to_rgb(tmp_path):
+    """Check that a palette PNG loads with its palette colours."""
+    path = tmp_path / "palette.png"
+    Image.new("RGB", (4, 4), (200, 10, 30)).convert("P", palette=Image.ADAPTIVE).save(path)
+    assert load_image(path)[0, 0].tolist() == [200, 10, 30]
+
+
+def test_load_image_composites_transparency_on_black(tmp_path):
+    """Check that a fully transparent RGBA pixel becomes black, an opaque one keeps its colour."""
+    pixels = np.zeros((1, 2, 4), dtype=np.uint8)
+    pixels[0, 0] = (255, 255, 255, 0)
+    pixels[0, 1] = (10, 20, 30, 255)
+    path = tmp_path / "alpha.png"
+    Image.fromarray(pixels, "RGBA").save(path)
+    assert load_image(path).tolist() == [[[0, 0, 0], [10, 20, 30]]]
+
+
+def test_load_image_applies_exif_orientation(tmp_path):
+    """Check that a photo stored sideways with EXIF orientation 6 comes back upright."""
+    stored = Image.new("RGB", (40, 20))  # 40 wide, 20 high as stored
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
+    path = tmp_path / "sideways.jpg"
+    stored.save(path, exif=exif)
+    assert load_image(path).shape == (40, 20, 3)
+
+
+def test_corrupt_jpeg_is_unreadable(tmp_path, jpeg):
+    """Check that a JPEG whose header is followed by garbage fails as 'unreadable'."""
+    path = tmp_path / "corrupt.jpg"
+    garbage = np.random.default_rng(0).integers(0, 256, 5000, dtype=np.uint8).tobytes()
+    path.write_bytes(jpeg.read_bytes()[:20] + garbage)
+    error = _read_error(path)
+    assert error.reason == "unreadable" and str(path) in str(error)
+
+
+def test_truncated_jpeg_is_detected(tmp_path, jpeg):
+    """Check that a JPEG cut in half fails as 'truncated' rather than loading padded."""
+    path = tmp_path / "half.jpg"
+    content = jpeg.read_bytes()
+    path.write_bytes(content[: len(content) // 2])
+    error = _read_error(path)
+    assert error.reason == "truncated" and str(path) in str(error)
+
+
+def test_empty_file_is_truncated(tmp_path):
+    """Check that a zero-byte file fails as 'truncated'."""
+    path = tmp_path / "empty.jpg"
+    path.write_bytes(b"")
+    assert _read_error(path).reason == "truncated"
+
+
+def test_missing_file_is_reported(tmp_path):
+    """Check that a missing path fails as 'missing_file' and names the path."""
+    path = tmp_path / "nowhere.jpg"
+    error = _read_error(path)
+    assert error.reason == "missing_file" and error.path == str(path)
+    assert str(path) in str(error)
+
+
+def test_text_file_is_not_an_image(tmp_path):
+    """Check that a text file fails as 'not_an_image' and names the path."""
+    path = tmp_path / "notes.jpg"
+    path.write_text("not a photo\n")
+    error = _read_error(path)
+    assert error.reason == "not_an_image" and str(path) in str(error)
+
+
+def test_load_image_refuses_while_truncated_loading_is_on(jpeg, monkeypatch):
+    """Check that load_image refuses to run while PIL would pad truncated files."""
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
+    assert "LOAD_TRUNCATED_IMAGES" in str(_read_error(jpeg))
+
+
+def test_file_digest_is_sha256_of_bytes(jpeg):
+    """Check that file_digest equals the sha256 of the file's bytes."""
+    assert file_digest(jpeg) == hashlib.sha256(jpeg.read_bytes()).hexdigest()
+
+
+def test_file_digest_of_missing_file_names_it(tmp_path):
+    """Check that hashing a missing file fails as 'missing_file' with its path."""
+    path = tmp_path / "nowhere.jpg"
+    with pytest.raises(ImageReadError, match="nowhere.jpg") as caught:
+        file_digest(path)
+    assert caught.value.reason == "missing_file"
