@@ -1,0 +1,1 @@
+"""Evaluation: metrics on predicted classes and probabilities (numpy and pandas only)."""

@@ -1,0 +1,151 @@
+"""Frozen-backbone features, computed once and cached as .npy.
+
+With a frozen backbone and no saliency front end, the backbone's output for an
+image never changes, so the expensive part of every epoch can be done once per
+(dataset, split, backbone, image size, weights, pass). Pass 0 is the clean
+images; passes 1.. are augmented copies (seeded, so a pass is reproducible).
+A dense head then trains on the cached vectors in seconds per epoch.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from backend.data.augment import AugmentConfig
+from backend.data.pipeline import make_dataset
+from backend.models.head import HeadConfig, dense_head
+from backend.params import check_int
+from backend.training.callbacks import TrainingCancelled
+
+
+def feature_cache_key(dataset_dir: str | os.PathLike, split: str, backbone: str, image_size: int,
+                      weights: str, pass_index: int, *, augment: AugmentConfig | None = None,
+                      seed: int = 0, rows: np.ndarray | None = None) -> str:
+    """A short hash naming one cached feature array.
+
+    The dataset is identified by its folder and images.npy's size and mtime (a
+    rewritten dataset gets new keys); augmented passes add the augmentation and
+    seed, random weights add the seed (they decide the random backbone).
+    """
+    root = Path(dataset_dir).resolve()
+    images = root / "images.npy"
+    stat = images.stat() if images.exists() else None
+    parts: dict[str, Any] = {
+        "dataset": str(root), "images": [stat.st_size, stat.st_mtime_ns] if stat else None,
+        "split": split, "backbone": backbone, "image_size": int(image_size),
+        "weights": _weights_identity(weights), "pass": int(pass_index),
+    }
+    if rows is not None:
+        parts["rows"] = hashlib.sha256(np.asarray(rows, np.int64).tobytes()).hexdigest()
+    if pass_index > 0:
+        parts["augment"] = repr(augment)
+    if pass_index > 0 or weights == "none":
+        parts["seed"] = int(seed)
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def extract_features(extractor: keras.Model, images: np.ndarray | Iterable, batch_size: int = 64,
+                     cache_path: str | os.PathLike | None = None,
+                     progress: Callable[[int, int], None] | None = None,
+                     cancel: Callable[[], bool] | None = None) -> np.ndarray:
+    """Pooled features (N, F) float32 of float [0, 1] images, read from `cache_path` when
+    it exists, else computed and saved there.
+
+    `images` is an array (N, S, S, 3), uint8 or float [0, 1], at the extractor's size,
+    or an iterable of float batches (e.g. a
+    tf.data.Dataset, in order). `progress(done_batches, total_batches)`; `cancel()`
+    is polled every batch and raises TrainingCancelled (nothing is cached then).
+    """
+    cache = Path(cache_path) if cache_path is not None else None
+    if cache is not None and cache.is_file():
+        return np.load(cache)
+    batch_size = check_int(batch_size, param="batch_size", func="extract_features", low=1)
+    batches, total = _batches(images, batch_size)
+    out = []
+    for i, batch in enumerate(batches):
+        if cancel is not None and cancel():
+            raise TrainingCancelled("feature extraction was cancelled")
+        # predict_on_batch runs the compiled inference graph, in inference mode.
+        out.append(np.asarray(extractor.predict_on_batch(batch), dtype=np.float32))
+        if progress is not None:
+            progress(i + 1, total)
+    n_features = int(extractor.output_shape[-1])
+    features = np.concatenate(out) if out else np.zeros((0, n_features), np.float32)
+    if cache is not None:
+        _save_npy(cache, features)
+    return features
+
+
+def image_pass(images: np.ndarray, labels: np.ndarray, *, n_classes: int, image_size: int,
+               pass_index: int, augment: AugmentConfig, strengths: np.ndarray, seed: int,
+               batch_size: int, greyscale: bool = False) -> tf.data.Dataset:
+    """Float [0, 1] image batches of one pass, in array order (labels stay aligned):
+    pass 0 clean, later passes augmented with the per-class strengths."""
+    augmented = pass_index > 0
+    ds = make_dataset(images, labels, n_classes=n_classes, batch_size=batch_size,
+                      training=augmented, augment=augment if augmented else None,
+                      strengths=strengths, image_size=image_size,
+                      seed=seed + pass_index, shuffle=False, greyscale=greyscale)
+    return ds.map(lambda x, y: x)
+
+
+def to_uint8(batches: Iterable) -> np.ndarray:
+    """Float [0, 1] batches back to one uint8 array (for dlib, which wants crops)."""
+    arrays = [np.asarray(b) for b in batches]
+    return np.clip(np.rint(np.concatenate(arrays) * 255.0), 0, 255).astype(np.uint8)
+
+
+def feature_head(n_features: int, n_classes: int, head: HeadConfig) -> keras.Model:
+    """The dense head alone: (B, n_features) vectors -> class probabilities."""
+    features = keras.Input((n_features,), dtype="float32", name="features_in")
+    return keras.Model(features, dense_head(features, n_classes, head), name="feature_head")
+
+
+def compose(extractor: keras.Model, head: keras.Model) -> keras.Model:
+    """Images -> frozen extractor -> head: the model a frozen-features run predicts with."""
+    image = keras.Input(extractor.input_shape[1:], dtype="float32", name="image")
+    return keras.Model(image, head(extractor(image)), name=f"agerec_{extractor.name}")
+
+
+def cache_root(cache_dir: str | os.PathLike | None, run_dir: str | os.PathLike) -> Path:
+    """The cache folder: `cache_dir` when given, else the run folder's own cache/."""
+    return Path(cache_dir) if cache_dir is not None else Path(run_dir) / "cache"
+
+
+def _batches(images: np.ndarray | Iterable, batch_size: int) -> tuple[Iterable, int | None]:
+    """(iterable of batches, how many) from an array or an iterable of batches."""
+    if isinstance(images, np.ndarray):
+        total = -(-len(images) // batch_size)
+        # uint8 crops are scaled to the [0, 1] floats every model here takes.
+        scale = 1 / 255.0 if images.dtype == np.uint8 else 1.0
+        return (images[i:i + batch_size].astype(np.float32) * scale
+                for i in range(0, len(images), batch_size)), total
+    if isinstance(images, tf.data.Dataset):
+        n = int(images.cardinality())
+        return images.as_numpy_iterator(), n if n >= 0 else None
+    return images, None
+
+
+def _weights_identity(weights: str) -> Any:
+    """'imagenet'/'none' as is; a file path with its size and mtime."""
+    if weights in ("imagenet", "none"):
+        return weights
+    path = Path(weights)
+    stat = path.stat() if path.exists() else None
+    return [str(path.resolve()), stat.st_size if stat else None, stat.st_mtime_ns if stat else None]
+
+
+def _save_npy(path: Path, array: np.ndarray) -> None:
+    """np.save through a temporary name: concurrent runs never read half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npy")
+    np.save(tmp, array)
+    os.replace(tmp, path)

@@ -1,0 +1,75 @@
+"""Use a finished run folder: rebuild its model and predict class probabilities."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from backend.data.augment import to_greyscale
+from backend.data.classes import ClassScheme
+from backend.data.pipeline import make_dataset
+from backend.models.build import build_model, feature_extractor
+from backend.models.registry import get_backbone
+from backend.params import check_bool, check_int
+from backend.training.config import TrainConfig
+from backend.training.features import compose, feature_head
+from backend.training.trainer import BEST_WEIGHTS
+
+
+def load_run_config(run_dir: str | os.PathLike) -> tuple[TrainConfig, int]:
+    """(the run's TrainConfig, its number of classes) from config.json and scheme.json."""
+    run_dir = Path(run_dir)
+    config = TrainConfig.from_dict(json.loads((run_dir / "config.json").read_text()))
+    scheme = ClassScheme.from_dict(json.loads((run_dir / "scheme.json").read_text()))
+    return config, scheme.n_classes
+
+
+def build_run_model(config: TrainConfig, n_classes: int) -> keras.Model:
+    """The architecture a run of `config` saves in best.weights.h5, with random weights."""
+    spec = get_backbone(config.backbone)
+    if config.schedule != "frozen_features" or spec.input_kind == "descriptor":
+        # weights='none': the run's own weights are loaded next, nothing to fetch.
+        return build_model(config.backbone, n_classes, config.image_size, weights="none",
+                           saliency=config.saliency, head=config.head,
+                           saliency_cfg=config.saliency_cfg)
+    extractor = feature_extractor(config.backbone, config.image_size, "none")
+    head = feature_head(int(extractor.output_shape[-1]), n_classes, config.head)
+    return compose(extractor, head)
+
+
+def load_run_model(run_dir: str | os.PathLike) -> keras.Model:
+    """The trained model of a run folder: rebuilt from config.json, best weights loaded."""
+    config, n_classes = load_run_config(run_dir)
+    model = build_run_model(config, n_classes)
+    model.load_weights(Path(run_dir) / BEST_WEIGHTS)
+    return model
+
+
+def predict_probs(run_dir: str | os.PathLike, images: np.ndarray, *, greyscale: bool = False,
+                  batch_size: int = 64, cache_dir: str | os.PathLike | None = None) -> np.ndarray:
+    """Class probabilities (N, C) float32 of uint8 face crops (N, S, S, 3).
+
+    Image members resize the crops to their image size; dlib_face computes (and
+    caches under cache_dir/descriptors) the crops' descriptors first. greyscale=True
+    predicts on grey copies, for the greyscale-robustness metric.
+    """
+    greyscale = check_bool(greyscale, param="greyscale", func="predict_probs")
+    batch_size = check_int(batch_size, param="batch_size", func="predict_probs", low=1)
+    config, n_classes = load_run_config(run_dir)
+    model = load_run_model(run_dir)
+    if get_backbone(config.backbone).input_kind == "descriptor":
+        from backend.models.dlib_face import face_descriptors
+
+        crops = to_greyscale(np.asarray(images)) if greyscale else images
+        cache = Path(cache_dir) / "descriptors" if cache_dir is not None else None
+        descriptors = face_descriptors(crops, cache_dir=cache)
+        probs = model.predict(descriptors, batch_size=batch_size, verbose=0)
+        return np.asarray(probs, dtype=np.float32)
+    # Labels are unused by prediction; make_dataset wants some.
+    ds = make_dataset(images, np.zeros(len(images), np.int64), n_classes=n_classes,
+                      batch_size=batch_size, image_size=config.image_size, greyscale=greyscale)
+    probs = model.predict(ds.map(lambda x, y: x), verbose=0)
+    return np.asarray(probs, dtype=np.float32).reshape(len(images), n_classes)

@@ -1,0 +1,85 @@
+"""TrainConfig validation, JSON round trip and the three presets."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from backend.models.registry import BACKBONES
+from backend.params import InvalidParameterError
+from backend.training.config import PRESETS, TrainConfig, preset_config, preset_members
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_every_preset_member_builds_a_config(preset):
+    """Check that each member of each preset gets a valid TrainConfig for that backbone."""
+    configs = [preset_config(preset, member) for member in preset_members(preset)]
+    assert [c.backbone for c in configs] == list(preset_members(preset))
+
+
+@pytest.mark.parametrize("backbone", sorted(BACKBONES))
+def test_smoke_preset_covers_every_backbone(backbone):
+    """Check that the smoke preset is tiny (<= 64 px, 1 epoch, random weights) for any backbone."""
+    config = preset_config("smoke", backbone)
+    assert (config.image_size <= 64, config.epochs, config.weights) == (True, 1, "none")
+
+
+def test_paper_vgg19_matches_section_3_3():
+    """Check the paper's VGG-19 settings: 224 px, 25 epochs, top 8 layers, Adam 1e-4, batch 32."""
+    c = preset_config("paper", "vgg19")
+    assert (c.image_size, c.epochs, c.schedule, c.trainable_top_layers, c.learning_rate,
+            c.batch_size) == (224, 25, "fixed", 8, 1e-4, 32)
+    assert (c.plateau_factor, c.plateau_patience, c.min_lr, c.early_stopping_patience) == \
+        (0.1, 2, 1e-6, 5)
+
+
+def test_paper_resnet_is_gradual_unfreezing():
+    """Check the paper's ResNet152V2 schedule: 20 frozen epochs, 10-epoch cycles of 10
+    layers, stopping after 2 stale cycles."""
+    c = preset_config("paper", "resnet152v2")
+    assert (c.schedule, c.initial_epochs, c.cycle_epochs, c.unfreeze_step, c.max_stale_cycles) \
+        == ("gradual_unfreeze", 20, 10, 10, 2)
+
+
+def test_cpu_preset_uses_cached_frozen_features():
+    """Check that every cpu member trains a head on frozen features, without saliency."""
+    configs = [preset_config("cpu", m) for m in preset_members("cpu")]
+    assert {(c.schedule, c.saliency) for c in configs} == {("frozen_features", "none")}
+
+
+def test_config_round_trips_through_json():
+    """Check that to_dict -> JSON -> from_dict gives an equal config (tuples included)."""
+    config = preset_config("cpu", "efficientnet_lite0")
+    assert TrainConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
+
+
+def test_nested_override_updates_only_given_fields():
+    """Check that a dict override of head changes dense_units and keeps the preset's dropout."""
+    base = preset_config("cpu", "efficientnet_lite0")
+    config = preset_config("cpu", "efficientnet_lite0", head={"dense_units": [64]})
+    assert (config.head.dense_units, config.head.dropout) == ((64,), base.head.dropout)
+
+
+@pytest.mark.parametrize("call, param, value", [
+    (lambda: preset_config("fast", "vgg19"), "preset", "fast"),
+    (lambda: preset_config("cpu", "alexnet"), "backbone", "alexnet"),
+    (lambda: preset_config("paper", "dlib_face"), "backbone", "dlib_face"),
+    (lambda: preset_config("cpu", "vgg19", epoch=3), "overrides", "epoch"),
+    (lambda: preset_members("huge"), "preset", "huge"),
+])
+def test_bad_names_raise_naming_param_and_value(call, param, value):
+    """Check that an unknown preset, backbone or override names the parameter and the value."""
+    with pytest.raises(InvalidParameterError, match=f"'{param}'.*'{value}'"):
+        call()
+
+
+def test_frozen_features_refuses_a_saliency_front_end():
+    """Check that 'frozen_features' with saliency 'map' raises an error naming 'saliency'."""
+    with pytest.raises(InvalidParameterError, match="'saliency'"):
+        preset_config("cpu", "efficientnet_lite0", saliency="map")
+
+
+def test_descriptor_backbone_needs_frozen_features():
+    """Check that dlib_face with the 'fixed' schedule raises an error naming 'schedule'."""
+    with pytest.raises(InvalidParameterError, match="'schedule'.*'fixed'"):
+        preset_config("cpu", "dlib_face", schedule="fixed")
