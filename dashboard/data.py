@@ -1,0 +1,252 @@
+"""Cached reads for the pages. Every function returns plain values (dicts, lists,
+DataFrames), never live rows, and takes `key()` first so each AGEREC_HOME and
+database gets its own cache entries."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import access
+from storage import repository as repo
+from storage.errors import ArtifactPathError
+from storage.paths import confine
+from worker.context import AppContext
+
+TTL_S = 30  # runs, metrics, galleries: written once, read many times
+LIVE_TTL_S = 1  # jobs: the Jobs page polls every few seconds
+
+Key = tuple[str, str, str]
+
+
+def key() -> Key:
+    """(database URL, AGEREC_HOME, broker URL) of this request."""
+    s = access.settings()
+    return s.database_url, str(s.home), s.broker_url or ""
+
+
+@st.cache_resource(show_spinner=False)
+def _context(k: Key) -> AppContext:
+    # One migrated database handle per (database, home), shared by every session.
+    return AppContext(access.settings())
+
+
+def app() -> AppContext:
+    """The AppContext of this request (settings plus the cached database handle)."""
+    return _context(key())
+
+
+def _db(k: Key):
+    return _context(k).db
+
+
+# Runs and metrics ------------------------------------------------------------------
+
+def _run_dict(run) -> dict[str, Any]:
+    out = asdict(run)
+    out["backbone"] = run.config.get("backbone") if run.kind == "train" else "ensemble"
+    out["members"] = list(run.members)
+    return out
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def run_count(k: Key) -> int:
+    return repo.count_runs(_db(k))
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def run_options(k: Key) -> list[dict[str, Any]]:
+    """Every run, newest first: id, name, kind, backbone, dataset_id, status."""
+    return [{key_: d[key_] for key_ in ("id", "name", "kind", "backbone", "dataset_id", "status")}
+            for d in map(_run_dict, repo.list_runs(_db(k), limit=None))]
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def runs_page(k: Key, limit: int, offset: int) -> pd.DataFrame:
+    """One page of runs (newest first) with their headline test metrics."""
+    rows = []
+    for run in repo.list_runs(_db(k), limit=limit, offset=offset):
+        m = repo.get_metrics(_db(k), run.id, scope="test")
+        rows.append({"id": run.id, "name": run.name, "kind": run.kind,
+                     "backbone": _run_dict(run)["backbone"], "dataset": run.dataset_id,
+                     "status": run.status, "accuracy": m.get("accuracy"),
+                     "one_off_accuracy": m.get("one_off_accuracy"), "n": m.get("n"),
+                     "created": run.created_at})
+    return pd.DataFrame(rows, columns=["id", "name", "kind", "backbone", "dataset", "status",
+                                       "accuracy", "one_off_accuracy", "n", "created"])
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def run(k: Key, run_id: int) -> dict[str, Any]:
+    """One run with `labels` (its dataset's class labels) and `path` (its folder)."""
+    record = repo.get_run(_db(k), run_id)
+    out = _run_dict(record)
+    out["labels"] = class_labels(k, record.dataset_id)
+    out["path"] = str(Path(k[1]) / record.dir)
+    return out
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def metrics(k: Key, run_id: int, scope: str = "test") -> dict[str, Any]:
+    return repo.get_metrics(_db(k), run_id, scope=scope)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def class_labels(k: Key, dataset_id: int) -> list[str]:
+    """The dataset's class labels; derived from its edges, or numbered, when absent."""
+    scheme = repo.get_dataset(_db(k), dataset_id).class_scheme or {}
+    if scheme.get("labels"):
+        return [str(label) for label in scheme["labels"]]
+    edges = scheme.get("edges") or []
+    return [f"{lo}-{hi - 1}" for lo, hi in zip(edges[:-1], edges[1:])]
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def class_edges(k: Key, dataset_id: int) -> list[int]:
+    return list((repo.get_dataset(_db(k), dataset_id).class_scheme or {}).get("edges") or [])
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def history(k: Key, run_id: int) -> list[dict[str, Any]]:
+    """The run's per-epoch history.json, or [] when it has none (yet)."""
+    path = _run_file(k, run_id, "history.json")
+    if path is None:
+        return []
+    data = json.loads(path.read_text())
+    return data if isinstance(data, list) else data.get("epochs", [])
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def predictions(k: Key, run_id: int) -> pd.DataFrame | None:
+    """The run's predictions.csv (one row per test image), or None."""
+    path = _run_file(k, run_id, "predictions.csv")
+    return pd.read_csv(path) if path is not None else None
+
+
+def _run_file(k: Key, run_id: int, name: str) -> Path | None:
+    record = repo.get_run(_db(k), run_id)
+    try:
+        path = _db(k).paths.resolve(Path(record.dir) / name)
+    except ArtifactPathError:
+        return None
+    return path if path.is_file() else None
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def datasets(k: Key) -> list[dict[str, Any]]:
+    """Prepared datasets, newest first: id, source kind and path, n_images, labels."""
+    return [{"id": d.id, "source": d.source.kind, "path": d.source.path, "n_images": d.n_images,
+             "labels": list((d.class_scheme or {}).get("labels") or [])}
+            for d in repo.list_datasets(_db(k))]
+
+
+# Jobs -------------------------------------------------------------------------------
+
+@st.cache_data(ttl=LIVE_TTL_S, show_spinner=False)
+def jobs_page(k: Key, limit: int, offset: int) -> list[dict[str, Any]]:
+    """Top-level jobs, newest first."""
+    return [asdict(j) for j in repo.list_jobs(_db(k), limit=limit, offset=offset, parent_id=None)]
+
+
+@st.cache_data(ttl=LIVE_TTL_S, show_spinner=False)
+def job_count(k: Key) -> int:
+    return repo.count_jobs(_db(k), parent_id=None)
+
+
+@st.cache_data(ttl=LIVE_TTL_S, show_spinner=False)
+def job_children(k: Key, job_id: int) -> list[dict[str, Any]]:
+    return [asdict(j) for j in repo.children(_db(k), job_id)]
+
+
+def job(k: Key, job_id: int) -> dict[str, Any]:
+    """One job, uncached (right after a submit, cancel or retry)."""
+    return asdict(repo.get_job(_db(k), job_id))
+
+
+# GradCAM galleries ------------------------------------------------------------------
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def galleries(k: Key) -> list[dict[str, Any]]:
+    """Gallery folders recorded by gradcam jobs, newest first, that hold a gallery.json."""
+    out = []
+    for art in reversed(repo.list_artifacts(_db(k), kind="gradcam")):
+        try:
+            path = _db(k).paths.resolve(art.path)
+        except ArtifactPathError:
+            continue
+        folder = path.parent if path.suffix == ".json" else path
+        if (folder / "gallery.json").is_file():
+            out.append({"id": art.id, "folder": str(folder), "run_id": art.run_id,
+                        "job_id": art.job_id, "created": art.created_at, "meta": art.meta})
+    return out
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def gallery(k: Key, folder: str) -> dict[str, Any]:
+    """gallery.json of one folder: items (a DataFrame, one row per image, model and
+    colour, overlay paths made absolute), summary (a DataFrame), class_names, models."""
+    root = confine(folder, [k[1]])
+    manifest = json.loads((root / "gallery.json").read_text())
+    items = pd.DataFrame([_flat_item(item, root) for item in manifest.get("items", [])])
+    return {"items": items, "summary": _gallery_summary(root, manifest),
+            "class_names": manifest.get("class_names"),
+            "models": [m["name"] if isinstance(m, dict) else m
+                       for m in manifest.get("models", [])]}
+
+
+def _flat_item(item: dict[str, Any], root: Path) -> dict[str, Any]:
+    files = item.get("files") or {}
+    flat = {k_: v for k_, v in item.items() if k_ not in ("files", "scores")}
+    flat.update(item.get("scores") or {})
+    flat["outcome"] = item.get("outcome") or ("correct" if item.get("true") == item.get("pred")
+                                              else "misclassified")
+    for name in ("image", "pred_overlay", "true_overlay", "overlay"):
+        if files.get(name) or item.get(name):
+            flat[f"{name}_path"] = str(root / (files.get(name) or item.get(name)))
+    flat.setdefault("pred_overlay_path", flat.get("overlay_path"))
+    flat["id"] = str(item.get("id"))
+    return flat
+
+
+def _gallery_summary(root: Path, manifest: dict[str, Any]) -> pd.DataFrame:
+    if manifest.get("summary"):
+        return pd.DataFrame(manifest["summary"])
+    for name in ("summary.csv", "scores.csv"):
+        if (root / name).is_file():
+            return pd.read_csv(root / name)
+    return pd.DataFrame()
+
+
+# Images -----------------------------------------------------------------------------
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def image_roots(k: Key) -> list[str]:
+    """Folders images may be shown from: AGEREC_HOME and every registered dataset source
+    (a source that is a label file contributes its folder)."""
+    roots = [k[1]]
+    for d in repo.list_datasets(_db(k)):
+        for raw in (d.source.path, d.source.meta_path):
+            if raw:
+                path = Path(raw)
+                roots.append(str(path.parent if path.is_file() else path))
+    return list(dict.fromkeys(roots))
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=2000)
+def image_bytes(path: str, roots: tuple[str, ...]) -> bytes | None:
+    """The file's bytes if it lies under one of `roots` and exists, else None."""
+    try:
+        real = confine(path, roots)
+    except ArtifactPathError:
+        return None
+    return real.read_bytes() if real.is_file() else None
+
+
+def resolve_image(path: str, home: str) -> str:
+    """A stored image path as an absolute one (relative paths are under AGEREC_HOME)."""
+    return path if Path(path).is_absolute() else str(Path(home) / path)
+

@@ -1,0 +1,102 @@
+"""Job forms built from worker.jobspecs.JOB_PARAMS: one widget per parameter, choices
+from the backend's registries, errors shown under the field that caused them."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import streamlit as st
+
+from backend.models.registry import BACKBONES
+from backend.params import InvalidParameterError
+from worker.jobspecs import JOB_PARAMS, Param
+
+# Id parameters offered as pickers of existing rows instead of bare numbers.
+ID_PICKERS = {"dataset_id": "datasets", "run_id": "runs", "runs": "runs"}
+_BACKBONE_PARAMS = ("backbone", "members")
+
+
+@st.cache_data(ttl=600, show_spinner="Reading the backend's registries…")
+def choices() -> dict[str, dict[str, list[str] | None]]:
+    """Every registry choice list (they change with the code only, so rarely re-read)."""
+    return {kind: {spec.name: [str(c) for c in spec.choices()]
+                   for spec in specs if spec.choices is not None}
+            for kind, specs in JOB_PARAMS.items()}
+
+
+def ordered(options: Sequence[str], default: Any) -> list[str]:
+    """The options with the (paper's) default first, the rest in registry order."""
+    return ([default] if default in options else []) + [o for o in options if o != default]
+
+
+def _describe(spec: Param):
+    # Backbones read better with the registry's one-line description.
+    if spec.name in _BACKBONE_PARAMS:
+        return lambda name: f"{name} — {BACKBONES[name].description}" if name in BACKBONES else name
+    return str
+
+
+def param_widget(spec: Param, options: list[str] | None,
+                 pickers: dict[str, list[tuple[int, str]]], key: str) -> Any:
+    """The widget for one parameter; returns its value (None or '' = not given)."""
+    label = spec.name + (" *" if spec.required else "")
+    picker = dict(pickers.get(ID_PICKERS.get(spec.name, ""), []))
+    if picker and spec.kind == "ids":
+        return st.multiselect(label, list(picker), format_func=picker.get, help=spec.help, key=key)
+    if picker and spec.kind == "int":
+        return st.selectbox(label, list(picker), format_func=picker.get, help=spec.help, key=key,
+                            index=0 if spec.required else None, placeholder="(not set)")
+    if spec.kind == "choice" and options is not None:
+        default = spec.default
+        return st.selectbox(label, ordered(options, default), format_func=_describe(spec),
+                            index=0 if default is not None else None,
+                            placeholder="(default)", help=spec.help, key=key)
+    if spec.kind == "choices" and options is not None:
+        return st.multiselect(label, options, default=spec.default or [],
+                              format_func=_describe(spec), placeholder="(default)",
+                              help=spec.help, key=key)
+    if spec.kind == "int":
+        return st.number_input(label, value=spec.default, min_value=spec.low, step=1,
+                               placeholder="(not set)", help=spec.help, key=key)
+    if spec.kind == "bool":
+        return st.checkbox(label, value=bool(spec.default), help=spec.help, key=key)
+    if spec.kind in ("choice", "choices"):
+        # The registry could not be read (see the caption): accept the name as text.
+        value = st.text_input(label, value=spec.default or "", help=spec.help, key=key)
+        st.caption(f"The list of {spec.name} choices could not be read from the backend.")
+        return value
+    hint = "comma-separated ids" if spec.kind == "ids" else None
+    return st.text_input(label, value=spec.default or "", placeholder=hint, help=spec.help,
+                         key=key)
+
+
+def job_form_ui(kind: str, pickers: dict[str, list[tuple[int, str]]]):
+    """The form of one job kind: (submitted, values, one error slot per field + 'form')."""
+    kind_choices = choices().get(kind, {})
+    values: dict[str, Any] = {}
+    slots = {}
+    with st.form(f"form-{kind}"):
+        for spec in JOB_PARAMS[kind]:
+            values[spec.name] = param_widget(spec, kind_choices.get(spec.name), pickers,
+                                             key=f"{kind}-{spec.name}")
+            slots[spec.name] = st.empty()  # where this field's error goes
+        submitted = st.form_submit_button(f"Submit {kind} job", type="primary")
+        slots["form"] = st.empty()
+    return submitted, given(values), slots
+
+
+def given(values: dict[str, Any]) -> dict[str, Any]:
+    """The values the user set: None, '' and [] mean 'use the default'."""
+    return {name: value for name, value in values.items() if value not in (None, "", [])}
+
+
+def submit_ui(app, kind: str, values: dict[str, Any], slots, *, dispatch: bool) -> int | None:
+    """Submit through the job system; on a bad value, say so under its field. Returns the
+    new job's id, or None."""
+    from worker import jobs
+
+    try:
+        return jobs.submit(app, kind, values, dispatch=dispatch).id
+    except InvalidParameterError as exc:
+        slots.get(exc.param, slots["form"]).error(str(exc))
+    return None

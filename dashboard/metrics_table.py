@@ -1,0 +1,75 @@
+"""Tables shaped like the paper's Table 1: metrics down, models across (fractions)."""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from dashboard.paper import PAPER_LABELS, TABLE1
+
+# Rows after the per-class ones: (row name, metric key or (dict key, sub key)).
+_EXTRA_ROWS = (("Balanced accuracy", "balanced_accuracy"), ("Macro F1", "macro_f1"),
+               ("Quadratic weighted kappa", "qwk"), ("Greyscale accuracy", "greyscale_accuracy"),
+               ("Accuracy, men", ("per_gender_accuracy", "M")),
+               ("Accuracy, women", ("per_gender_accuracy", "F")))
+
+
+def _get(metrics: Mapping[str, Any], where) -> float | None:
+    if isinstance(where, tuple):
+        return (metrics.get(where[0]) or {}).get(where[1])
+    return metrics.get(where)
+
+
+def table1(metrics_by_model: Mapping[str, Mapping[str, Any]],
+           labels: Sequence[str]) -> pd.DataFrame:
+    """Overall and one-off accuracy, one row per class, then the extra metrics."""
+    rows: dict[str, list[float | None]] = {"Overall accuracy": [], "One-off accuracy": []}
+    class_rows = [f"Class {i} ({label})" for i, label in enumerate(labels)]
+    rows.update({name: [] for name in class_rows})
+    rows.update({name: [] for name, _ in _EXTRA_ROWS})
+    for m in metrics_by_model.values():
+        rows["Overall accuracy"].append(m.get("accuracy"))
+        rows["One-off accuracy"].append(m.get("one_off_accuracy"))
+        per_class = list(m.get("per_class_accuracy") or [])
+        for i, name in enumerate(class_rows):
+            rows[name].append(per_class[i] if i < len(per_class) else None)
+        for name, where in _EXTRA_ROWS:
+            rows[name].append(_get(m, where))
+    table = pd.DataFrame(rows, index=list(metrics_by_model)).T.astype(float)
+    # Rows no model reports (e.g. greyscale when never measured) would only add noise.
+    return table.dropna(how="all")
+
+
+def paper_table() -> pd.DataFrame:
+    """The paper's Table 1 as published."""
+    return table1(TABLE1, PAPER_LABELS)
+
+
+# Rows that are not shares of images: shown as plain numbers, not percentages.
+RATIO_ROWS = ("Quadratic weighted kappa",)
+DELTA_PREFIX = "Δ "
+
+
+def styled(table: pd.DataFrame):
+    """A Styler showing shares as percentages (differences as signed points) and the
+    kappa row as a plain number, with '—' for missing values."""
+    deltas = [c for c in table.columns if str(c).startswith(DELTA_PREFIX)]
+    values = [c for c in table.columns if c not in deltas]
+    shares = [r for r in table.index if r not in RATIO_ROWS]
+    ratios = [r for r in table.index if r in RATIO_ROWS]
+    style = table.style
+    for rows, cols, fmt in ((shares, values, "{:.2%}"), (shares, deltas, "{:+.2%}"),
+                            (ratios, values, "{:.3f}"), (ratios, deltas, "{:+.3f}")):
+        if rows and cols:
+            style = style.format(fmt, subset=pd.IndexSlice[rows, cols], na_rep="—")
+    return style
+
+
+def with_deltas(table: pd.DataFrame, baseline: str) -> pd.DataFrame:
+    """`table` plus one 'Δ <model>' column per other model: its value minus the baseline's."""
+    out = table.copy()
+    for column in table.columns:
+        if column != baseline:
+            out[f"{DELTA_PREFIX}{column}"] = table[column] - table[baseline]
+    return out

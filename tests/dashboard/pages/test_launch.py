@@ -1,0 +1,80 @@
+"""The Launch page: forms from JOB_PARAMS, errors beside their field, jobs by name."""
+from __future__ import annotations
+
+from storage import jobs as stored
+from tests.dashboard.conftest import run_page
+from tests.dashboard.seed import open_home
+from worker.jobspecs import JOB_PARAMS
+
+FORMS = ("preprocess", "train", "ensemble", "gradcam", "pipeline")
+
+
+def submit(at, kind):
+    return next(b for b in at.button if b.proto.id.endswith(f"form-{kind}-Submit {kind} job"))
+
+
+def test_launch_page_renders_every_form(seeded):
+    """Check that the page shows one submit button per launchable job kind."""
+    at = run_page("launch.py")
+    assert not at.exception
+    assert [b.label for b in at.button] == [f"Submit {kind} job" for kind in FORMS]
+
+
+def test_launch_forms_have_a_widget_per_parameter(seeded):
+    """Check that every parameter of every form's job kind has its widget."""
+    at = run_page("launch.py")
+    keys = {w.key for kind in ("selectbox", "multiselect", "number_input", "text_input",
+                               "checkbox") for w in getattr(at, kind)}
+    expected = {f"{kind}-{p.name}" for kind in FORMS for p in JOB_PARAMS[kind]}
+    assert expected <= keys
+
+
+def test_backbone_choices_come_from_the_registry_paper_first(seeded):
+    """Check that the backbone list is the registry's, with the paper's vgg19 preselected."""
+    from backend.models.registry import backbone_names
+
+    box = run_page("launch.py").selectbox(key="train-backbone")
+    assert box.value == "vgg19"
+    assert sorted(o.split(" — ")[0] for o in box.options) == sorted(backbone_names())
+
+
+def test_submitting_a_form_creates_a_job_row(seeded, dispatched):
+    """Check that submitting the GradCAM form queues a job with the chosen runs."""
+    at = run_page("launch.py")
+    at.multiselect(key="gradcam-runs").set_value(seeded["runs"][:2])
+    submit(at, "gradcam").click().run()
+    db = open_home(seeded["gallery"].parents[1])
+    job = stored.list_jobs(db, limit=1)[0]
+    assert (job.kind, job.params["runs"], job.status) == ("gradcam", seeded["runs"][:2], "queued")
+
+
+def test_submitted_job_is_shown(seeded):
+    """Check that the page reports the new job's id and status after a submit."""
+    at = run_page("launch.py")
+    at.multiselect(key="gradcam-runs").set_value(seeded["runs"][:1])
+    submit(at, "gradcam").click().run()
+    assert "is queued" in at.success[0].value
+
+
+def test_error_is_shown_under_the_field_that_caused_it(seeded):
+    """Check that a missing required path is reported right under the path field."""
+    at = run_page("launch.py")
+    submit(at, "preprocess").click().run()
+    form = next(f for f in at.get("form") if f.proto.form.form_id == "form-preprocess")
+    children = list(form.children.values())
+    path_at = next(i for i, c in enumerate(children) if getattr(c, "key", None) == "preprocess-path")
+    assert children[path_at + 1].type == "error" and "'path'" in children[path_at + 1].value
+
+
+def test_invalid_submit_creates_no_job(seeded):
+    """Check that a form with an error queues nothing."""
+    at = run_page("launch.py")
+    submit(at, "ensemble").click().run()
+    db = open_home(seeded["gallery"].parents[1])
+    assert stored.count_jobs(db) == len(seeded["jobs"])
+
+
+def test_read_only_launch_page_has_no_forms(seeded, read_only):
+    """Check that in read-only mode the page shows no form and no submit button."""
+    at = run_page("launch.py")
+    assert not at.button and not at.get("form")

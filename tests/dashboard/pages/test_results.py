@@ -1,0 +1,67 @@
+"""The Results page of one run."""
+from __future__ import annotations
+
+from storage import runs as stored_runs
+from tests.dashboard.conftest import captions_of_images, plotly_specs, run_page
+from tests.dashboard.seed import open_home
+
+
+def test_results_page_renders(seeded):
+    """Check that the page renders the newest run without an exception."""
+    at = run_page("results.py")
+    assert not at.exception
+    assert at.selectbox(key="results-run").value == seeded["runs"][-1]
+
+
+def test_headline_shows_accuracy_and_one_off(seeded):
+    """Check that the headline metrics are the run's accuracy and one-off accuracy."""
+    m = stored_runs.get_metrics(open_home(seeded["gallery"].parents[1]), seeded["runs"][-1], "test")
+    at = run_page("results.py")
+    shown = {metric.label: metric.value for metric in at.metric}
+    assert shown["Accuracy"] == f"{100 * m['accuracy']:.2f}%"
+    assert shown["One-off accuracy"] == f"{100 * m['one_off_accuracy']:.2f}%"
+
+
+def test_results_draw_every_chart(seeded):
+    """Check that per-class bars, the confusion heatmap, training curves and the group
+    bars are all drawn."""
+    titles = [spec["layout"]["title"]["text"] for spec in plotly_specs(run_page("results.py"))]
+    assert titles == ["Accuracy per age group", "Confusion matrix", "Training curves",
+                      "Accuracy by group"]
+
+
+def test_per_class_bars_include_the_paper_reference(seeded):
+    """Check that an ensemble run's per-class bars carry the paper's ensemble values."""
+    bars = plotly_specs(run_page("results.py"))[0]["data"]
+    assert bars[1]["name"] == "paper Ensemble" and round(bars[1]["y"][0], 2) == 69.76
+
+
+def test_confusion_switch_shows_row_percentages(seeded):
+    """Check that the counts / row-% switch redraws the heatmap as row percentages."""
+    at = run_page("results.py")
+    at.segmented_control(key="confusion").set_value("row %").run()
+    heatmap = plotly_specs(at)[1]["data"][0]
+    assert heatmap["text"][0][0].endswith("%")
+    assert abs(sum(v for v in heatmap["z"][0] if v is not None) - 100) < 1e-6
+
+
+def test_misclassified_sample_shows_true_and_predicted(seeded):
+    """Check that misclassified faces are shown with their true and predicted group."""
+    captions = captions_of_images(run_page("results.py"))
+    assert captions and all("true " in c and "→ predicted" in c for c in captions)
+    assert all(c.split("true ")[1].split(" →")[0] != c.split("predicted ")[1] for c in captions)
+
+
+def test_images_outside_the_allowed_folders_are_not_shown(seeded):
+    """Check that a crop path outside AGEREC_HOME and the dataset roots shows no image."""
+    home = seeded["gallery"].parents[1]
+    csv = home / "runs" / str(seeded["runs"][-1]) / "predictions.csv"
+    csv.write_text("row,crop_path,true,pred\n0,/etc/hostname,1,2\n")
+    at = run_page("results.py")
+    assert not at.get("image")
+    assert any("image not available" in c.value for c in at.caption)
+
+
+def test_empty_results_page_says_how_to_start(empty_home):
+    """Check that without runs the page says how to train one."""
+    assert "No runs yet" in run_page("results.py").info[0].value

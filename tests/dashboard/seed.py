@@ -1,0 +1,181 @@
+"""Fake datasets, runs, metrics, jobs and a GradCAM gallery, written through the storage
+API, for the dashboard tests and bench/dashboard_speed.py."""
+from __future__ import annotations
+
+import io
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from storage import repository as repo
+from storage.db import Database, open_database
+from storage.settings import Settings
+
+EDGES = [1, 20, 40, 60, 80, 100]
+LABELS = ["1-19", "20-39", "40-59", "60-79", "80-99"]
+# (name, kind, backbone) of the three runs the tests read.
+RUNS = (("vgg19-paper", "train", "vgg19"), ("resnet-paper", "train", "resnet152v2"),
+        ("ensemble-meta", "ensemble", None))
+
+
+def open_home(home: Path) -> Database:
+    """The migrated database of an AGEREC_HOME."""
+    return open_database(Settings.from_env({"AGEREC_HOME": str(home)}))
+
+
+def png(colour: tuple[int, int, int], size: int = 16) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (size, size), colour).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def confusion(rng: random.Random, n_per_class: int = 20) -> list[list[int]]:
+    """A 5x5 matrix: mostly right, most mistakes one group off, 20-39/40-59 mixed most."""
+    matrix = []
+    for i in range(5):
+        row = [0] * 5
+        for _ in range(n_per_class):
+            r = rng.random()
+            j = i if r < 0.65 else min(4, max(0, i + (1 if r < 0.85 else -1)))
+            row[j] += 1
+        matrix.append(row)
+    matrix[1][2] += 8  # the paper's weak spot, made the largest on purpose
+    matrix[2][1] += 8
+    return matrix
+
+
+def metrics_from(matrix: list[list[int]]) -> dict[str, Any]:
+    """The metric dict storage.runs.get_metrics returns, computed from a confusion matrix."""
+    total = sum(map(sum, matrix))
+    k = len(matrix)
+    per_class = [matrix[i][i] / sum(matrix[i]) if sum(matrix[i]) else None for i in range(k)]
+    one_off = sum(matrix[i][j] for i in range(k) for j in range(k) if abs(i - j) <= 1) / total
+    accuracy = sum(matrix[i][i] for i in range(k)) / total
+    return {"accuracy": accuracy, "one_off_accuracy": one_off,
+            "per_class_accuracy": per_class,
+            "balanced_accuracy": sum(p for p in per_class if p is not None) / k,
+            "confusion_matrix": matrix,
+            "confusion_matrix_normalized": [[v / sum(row) for v in row] for row in matrix],
+            "macro_f1": accuracy - 0.01, "qwk": 0.8, "greyscale_accuracy": accuracy - 0.08,
+            "per_gender_accuracy": {"M": accuracy + 0.02, "F": accuracy - 0.02}, "n": total}
+
+
+def seed_dataset(db: Database, home: Path):
+    source = repo.get_or_create_source(db, "utkface", home / "sources" / "utkface")
+    return repo.create_dataset(db, source.id, params={"classes": "5"}, summary={},
+                               class_scheme={"edges": EDGES, "labels": LABELS}, n_images=100)
+
+
+def seed_run(db: Database, home: Path, dataset_id: int, name: str, kind: str,
+             backbone: str | None, rng: random.Random, *, files: bool = True,
+             members: tuple[int, ...] = ()):
+    """A finished run with test metrics and, with `files`, history.json, predictions.csv
+    and the crop PNGs it names."""
+    run = repo.create_run(db, dataset_id, kind, name, status="succeeded", members=members,
+                          config={"backbone": backbone} if backbone else {})
+    matrix = confusion(rng)
+    repo.record_metrics(db, run.id, "test", metrics_from(matrix))
+    if files:
+        write_run_files(home / run.dir, home, matrix)
+    return run
+
+
+def write_run_files(run_dir: Path, home: Path, matrix: list[list[int]]) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    history = [{"epoch": e, "loss": 1.5 / e, "val_loss": 1.6 / e, "accuracy": 0.4 + 0.05 * e,
+                "val_accuracy": 0.38 + 0.05 * e, "lr": 1e-4,
+                "stage": "frozen" if e <= 3 else "unfreeze-1"} for e in range(1, 7)]
+    (run_dir / "history.json").write_text(json.dumps(history))
+    crops = home / "cache" / "crops"
+    crops.mkdir(parents=True, exist_ok=True)
+    lines = ["row,source_path,crop_path,true,pred,prob_0,prob_1,prob_2,prob_3,prob_4"]
+    row = 0
+    for true, counts in enumerate(matrix):
+        for pred, count in enumerate(counts):
+            for _ in range(min(count, 2)):
+                crop = crops / f"{row}.png"
+                if not crop.exists():
+                    crop.write_bytes(png((40 * true, 40 * pred, 128)))
+                probs = ["0.1"] * 5
+                probs[pred] = "0.6"
+                lines.append(f"{row},/data/{row}.jpg,{crop},{true},{pred},{','.join(probs)}")
+                row += 1
+    (run_dir / "predictions.csv").write_text("\n".join(lines) + "\n")
+
+
+def seed_gallery(db: Database, home: Path, runs) -> Path:
+    """A gallery folder in the layout of backend/explain/gallery.py, recorded as an artifact."""
+    folder = home / "gallery" / "1"
+    items, summary = [], []
+    for run in runs:
+        for colour in ("colour", "grey"):
+            for image_id, (true, pred) in enumerate([(0, 0), (1, 2), (2, 1), (4, 4)]):
+                rel = f"{run.name}/{colour}/{image_id}_pred_overlay.png"
+                (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+                (folder / rel).write_bytes(png((image_id * 50, 200, 80)))
+                outcome = "correct" if true == pred else "misclassified"
+                probs = [0.1] * 5
+                probs[pred] = 0.6
+                items.append({"id": image_id, "model": run.name, "colour": colour,
+                              "group": outcome, "outcome": outcome, "true": true, "pred": pred,
+                              "probs": probs, "scores": {"top10_mass": 0.4, "entropy": 0.8,
+                                                         "face_share": 0.7,
+                                                         "deletion_auc": 0.2,
+                                                         "insertion_auc": 0.6,
+                                                         "random_deletion_auc": 0.4},
+                              "files": {"pred_overlay": rel, "true_overlay": rel}})
+            for outcome in ("correct", "misclassified"):
+                summary.append({"model": run.name, "colour": colour, "outcome": outcome,
+                                "top10_mass": 0.4, "entropy": 0.8, "face_share": 0.7,
+                                "deletion_auc": 0.2, "insertion_auc": 0.6,
+                                "random_deletion_auc": 0.4, "accuracy": 0.5, "n": 2})
+    manifest = {"class_names": LABELS, "items": items, "summary": summary,
+                "models": [{"name": r.name, "layer": "x", "folder": r.name} for r in runs]}
+    (folder / "gallery.json").write_text(json.dumps(manifest))
+    repo.add_artifact(db, "gradcam", folder, run_id=runs[0].id)
+    return folder
+
+
+def seed_jobs(db: Database) -> dict[str, int]:
+    """A running pipeline with two children, a failed job and a queued one."""
+    parent = repo.create_job(db, "pipeline", {"source": "utkface", "path": "/data"})
+    repo.mark_running(db, parent.id, worker="host:1")
+    done = repo.create_job(db, "preprocess", {"source": "utkface"}, parent_id=parent.id)
+    repo.mark_running(db, done.id)
+    repo.finish_job(db, done.id, "succeeded")
+    child = repo.create_job(db, "train", {"backbone": "vgg19"}, parent_id=parent.id)
+    repo.mark_running(db, child.id, worker="host:1")
+    repo.update_progress(db, child.id, current=3, total=10, stage="epoch")
+    repo.append_log(db, child.id, "epoch 3/10 loss 0.91\n")
+    failed = repo.create_job(db, "train", {"backbone": "resnet152v2"})
+    repo.mark_running(db, failed.id)
+    repo.finish_job(db, failed.id, "failed", error="ValueError: out of memory",
+                    traceback="Traceback (most recent call last):\n  boom\nValueError")
+    queued = repo.create_job(db, "gradcam", {"runs": [1]})
+    return {"pipeline": parent.id, "preprocess": done.id, "train": child.id,
+            "failed": failed.id, "queued": queued.id}
+
+
+def seed_home(home: Path, *, n_runs: int = 3, gallery: bool = True,
+              jobs: bool = True) -> dict[str, Any]:
+    """Everything the pages read: a dataset, runs (the three of RUNS, then fillers up to
+    n_runs, without files), a gallery and jobs. Returns the ids."""
+    db = open_home(home)
+    rng = random.Random(0)
+    dataset = seed_dataset(db, home)
+    runs = []
+    for i in range(n_runs):
+        name, kind, backbone = RUNS[i] if i < len(RUNS) else (f"run-{i}", "train", "vgg19")
+        members = tuple(r.id for r in runs[:2]) if kind == "ensemble" else ()
+        runs.append(seed_run(db, home, dataset.id, name, kind, backbone, rng,
+                             files=i < len(RUNS), members=members))
+    out: dict[str, Any] = {"dataset": dataset.id, "runs": [r.id for r in runs]}
+    if gallery:
+        out["gallery"] = seed_gallery(db, home, runs[:2])
+    if jobs:
+        out["jobs"] = seed_jobs(db)
+    db.dispose()
+    return out

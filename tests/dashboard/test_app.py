@@ -1,0 +1,28 @@
+"""The entry file: routing only."""
+from __future__ import annotations
+
+import pytest
+
+from tests.dashboard.conftest import run_page
+
+
+def test_app_opens_on_results(seeded):
+    """Check that the dashboard opens on the Results page without an exception."""
+    at = run_page("app.py")
+    assert not at.exception
+    assert at.title[0].value == "Results"
+
+
+def test_app_routes_to_every_page(seeded):
+    """Check that every page is registered and renders without an exception."""
+    at = run_page("app.py")
+    for page in ("launch", "jobs", "compare", "gallery", "present"):
+        at.switch_page(f"pages/{page}.py").run()
+        assert not at.exception, page
+
+
+def test_read_only_app_has_no_launch_page(seeded, read_only):
+    """Check that AGEREC_READ_ONLY=1 removes the Launch page from the navigation."""
+    at = run_page("app.py")
+    with pytest.raises(ValueError, match="launch"):
+        at.switch_page("pages/launch.py")
