@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -80,9 +80,15 @@ def build_meta_model(n_features: int, n_classes: int, cfg: MetaConfig = MetaConf
     return keras.Model(inputs, outputs, name="meta_model")
 
 
+class SearchCancelled(RuntimeError):
+    """The random search stopped because its cancel check asked it to."""
+
+
 def random_search(val_probs: Sequence[np.ndarray], val_labels: Sequence[int], *,
                   n_trials: int = 20, seed: int = 0, n_folds: int = 3,
-                  base: MetaConfig = MetaConfig()) -> tuple[MetaConfig, list[dict]]:
+                  base: MetaConfig = MetaConfig(),
+                  progress: Callable[[int, int], None] | None = None,
+                  cancel: Callable[[], bool] | None = None) -> tuple[MetaConfig, list[dict]]:
     """Pick the meta-model config by k-fold accuracy on the validation predictions.
 
     Trial 0 is `base` (the paper's 512/3 layers); the others draw units, layers,
@@ -97,9 +103,16 @@ def random_search(val_probs: Sequence[np.ndarray], val_labels: Sequence[int], *,
     folds = _folds(labels, n_folds, seed)
     trials = []
     for trial in range(n_trials):
+        if progress is not None:
+            progress(trial, n_trials)
         cfg = base if trial == 0 else _draw(rng, base)
-        accs = [_fold_accuracy(features, labels, n_classes, cfg, train_idx, test_idx, seed)
-                for train_idx, test_idx in folds]
+        accs = []
+        for train_idx, test_idx in folds:
+            # A search of 20 trials x k folds can take minutes: stop between fits.
+            if cancel is not None and cancel():
+                raise SearchCancelled(f"random search cancelled at trial {trial + 1}/{n_trials}")
+            accs.append(_fold_accuracy(features, labels, n_classes, cfg, train_idx, test_idx,
+                                       seed))
         trials.append({"trial": trial, **asdict(cfg), "fold_accuracies": accs,
                        "cv_accuracy": float(np.mean(accs))})
     # First best wins a tie: the paper's config is preferred when nothing beats it.
@@ -235,8 +248,10 @@ def _fit(features: np.ndarray, labels: np.ndarray, n_classes: int, cfg: MetaConf
     # Same seed, same start: trials differ by their config only.
     keras.utils.set_random_seed(seed)
     model = build_meta_model(features.shape[1], n_classes, cfg)
+    # Many tiny steps: run 64 per call so Python overhead does not dominate the search.
     model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate),
-                  loss="categorical_crossentropy", metrics=["accuracy"])
+                  loss="categorical_crossentropy", metrics=["accuracy"],
+                  steps_per_execution=64)
     onehot = np.eye(n_classes, dtype=np.float32)[labels]
     model.fit(features, onehot, epochs=cfg.epochs, batch_size=cfg.batch_size, shuffle=True,
               verbose=0)

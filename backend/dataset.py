@@ -1,0 +1,90 @@
+"""The prepared dataset on disk: one folder that training and evaluation read.
+
+Layout of a prepared dataset folder:
+    images.npy    uint8 (N, S, S, 3) face crops, row i = manifest row i
+    manifest.csv  source_path, crop_path, age, gender ('M'/'F'/''), label, split, extras...
+    config.json   the preprocessing config that made it
+    summary.json  split counts per class, gender per class, skipped counts
+    scheme.json   the class scheme (edges and labels)
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+SPLITS = ("train", "val", "test")
+MANIFEST_COLUMNS = ("source_path", "crop_path", "age", "gender", "label", "split")
+
+
+@dataclass(frozen=True)
+class PreparedData:
+    """A prepared dataset loaded for training: images stay memory-mapped."""
+
+    root: Path
+    images: np.ndarray  # uint8 (N, S, S, 3), memory-mapped
+    manifest: pd.DataFrame
+    scheme: dict[str, Any]  # {"edges": [...], "labels": [...]}
+    config: dict[str, Any]
+
+    @property
+    def labels(self) -> np.ndarray:
+        return self.manifest["label"].to_numpy(dtype=np.int64)
+
+    @property
+    def genders(self) -> np.ndarray:
+        return self.manifest["gender"].fillna("").astype(str).to_numpy()
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.scheme["edges"]) - 1
+
+    @property
+    def image_size(self) -> int:
+        return int(self.images.shape[1])
+
+    def split_indices(self, split: str) -> np.ndarray:
+        """Row indices of one split, in manifest order."""
+        if split not in SPLITS:
+            raise ValueError(f"The 'split' parameter must be one of {set(SPLITS)}. Got {split!r} instead.")
+        return np.flatnonzero(self.manifest["split"].to_numpy() == split)
+
+    def subset(self, split: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(images, labels, row indices) of one split; images are read into memory."""
+        idx = self.split_indices(split)
+        return np.asarray(self.images[idx]), self.labels[idx], idx
+
+
+def write_prepared(root: Path, images: np.ndarray, manifest: pd.DataFrame,
+                   scheme: dict[str, Any], config: dict[str, Any],
+                   summary: dict[str, Any]) -> Path:
+    """Write a prepared dataset folder atomically enough: arrays first, JSON last."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    missing = [c for c in MANIFEST_COLUMNS if c not in manifest.columns]
+    if missing:
+        raise ValueError(f"manifest is missing columns {missing}; required: {list(MANIFEST_COLUMNS)}")
+    if len(images) != len(manifest):
+        raise ValueError(f"images has {len(images)} rows but manifest has {len(manifest)}")
+    np.save(root / "images.npy", np.ascontiguousarray(images, dtype=np.uint8))
+    manifest.to_csv(root / "manifest.csv", index=False)
+    for name, payload in (("scheme", scheme), ("config", config), ("summary", summary)):
+        (root / f"{name}.json").write_text(json.dumps(payload, indent=2, sort_keys=True))
+    return root
+
+
+def load_prepared(root: Path) -> PreparedData:
+    """Open a prepared dataset folder; images are memory-mapped, not copied."""
+    root = Path(root)
+    if not (root / "manifest.csv").exists():
+        raise FileNotFoundError(f"no prepared dataset at {root} (manifest.csv is missing)")
+    manifest = pd.read_csv(root / "manifest.csv", keep_default_na=False,
+                           dtype={"gender": str, "split": str})
+    images = np.load(root / "images.npy", mmap_mode="r")
+    scheme = json.loads((root / "scheme.json").read_text())
+    config = json.loads((root / "config.json").read_text())
+    return PreparedData(root=root, images=images, manifest=manifest, scheme=scheme, config=config)

@@ -1,0 +1,136 @@
+"""Real parts for the job-system tests: a real Redis, a real `agerec worker`
+process (Celery or the local runner), real SQLite files and real images."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from worker.context import AppContext
+
+REDIS_URL = "redis://127.0.0.1:6379/11"  # a database of its own, flushed per test
+
+
+def make_csv_source(root: Path, n: int = 40, size: int = 48, seed: int = 0) -> Path:
+    """n small JPEGs with ages over every class and both genders, plus manifest.csv."""
+    rng = np.random.default_rng(seed)
+    root.mkdir(parents=True, exist_ok=True)
+    ages = [5, 25, 45, 65, 85]
+    lines = ["path,age,gender"]
+    for i in range(n):
+        pixels = rng.integers(0, 255, (size, size, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(root / f"img{i:03d}.jpg", quality=90)
+        lines.append(f"img{i:03d}.jpg,{ages[i % 5] + i % 7},{'MF'[(i // 5) % 2]}")
+    (root / "manifest.csv").write_text("\n".join(lines) + "\n")
+    return root / "manifest.csv"
+
+
+@pytest.fixture
+def job_env(agerec_home, monkeypatch) -> dict[str, str]:
+    """Environment of a test's jobs: its own home, fast heartbeats, a short lost-timeout."""
+    monkeypatch.setenv("AGEREC_HEARTBEAT_SECONDS", "0.5")
+    monkeypatch.setenv("AGEREC_HEARTBEAT_TIMEOUT", "5")
+    monkeypatch.setenv("AGEREC_RUNNER_IDLE_EXIT", "120")
+    monkeypatch.setenv("PYTHONUNBUFFERED", "1")
+    return dict(os.environ)
+
+
+@pytest.fixture
+def app(job_env) -> AppContext:
+    return AppContext()
+
+
+def redis_available() -> bool:
+    try:
+        import redis
+
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
+    except Exception:
+        return False
+
+
+class WorkerProcess:
+    """An `agerec worker` in its own process group, so kill -9 takes all of it."""
+
+    def __init__(self, env: dict[str, str], log: Path):
+        self.env, self.log = env, log
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> "WorkerProcess":
+        self.proc = subprocess.Popen([sys.executable, "-m", "worker.cli", "worker"], env=self.env,
+                                     stdout=open(self.log, "ab"), stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        return self
+
+    def kill9(self) -> None:
+        """SIGKILL the whole worker (pool children included), as the OOM killer would."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill9()
+
+
+@pytest.fixture(params=["celery", "local"])
+def mode(request, job_env, monkeypatch, tmp_path):
+    """Run the test against a real Celery worker on Redis, then through the local runner."""
+    started: list[WorkerProcess] = []
+
+    def start_worker() -> WorkerProcess:
+        w = WorkerProcess(dict(os.environ), tmp_path / f"worker{len(started)}.log").start()
+        started.append(w)
+        return w
+
+    if request.param == "celery":
+        if not redis_available():
+            pytest.skip(f"Redis is not reachable at {REDIS_URL}")
+        import redis
+
+        redis.Redis.from_url(REDIS_URL).flushdb()
+        monkeypatch.setenv("AGEREC_BROKER_URL", REDIS_URL)
+        from worker.celery_app import celery_app
+
+        celery_app.cache_clear()
+    else:
+        monkeypatch.delenv("AGEREC_BROKER_URL", raising=False)
+    yield request.param, start_worker
+    for w in started:
+        w.stop()
+    _stop_local_runner()
+    if request.param == "celery":
+        from worker.celery_app import celery_app
+
+        celery_app.cache_clear()
+
+
+def _stop_local_runner() -> None:
+    from storage.settings import Settings
+    from worker.local_runner import runner_pid
+
+    pid = runner_pid(Settings.from_env())
+    if pid:
+        os.kill(pid, signal.SIGKILL)
+
+
+def wait_for(predicate, timeout: float, what: str, interval: float = 0.25):
+    """Poll `predicate` until it returns a truthy value; fail naming `what` on timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")

@@ -1,0 +1,51 @@
+"""Tests of the job parameter table shared by the command line, tasks and dashboard."""
+import pytest
+
+from backend.params import InvalidParameterError
+from worker.jobspecs import JOB_KINDS, parse_assignments, validate_params
+
+
+def test_every_stage_of_the_product_is_a_job_kind():
+    """Check that the six named job kinds exist."""
+    assert set(JOB_KINDS) == {"preprocess", "train", "ensemble", "evaluate", "gradcam", "pipeline"}
+
+
+def test_defaults_fill_in_and_strings_are_coerced():
+    """Check that command-line strings become typed values and defaults are added."""
+    params = validate_params("preprocess", {"source": "utkface", "path": "/x", "limit": "50"})
+    assert params == {"source": "utkface", "path": "/x", "classes": "5", "image_size": 128,
+                      "detector": "cnn", "limit": 50, "seed": 0}
+
+
+def test_bad_choice_names_parameter_value_and_allowed_values():
+    """Check that a wrong source is refused at submit time with what is allowed."""
+    with pytest.raises(InvalidParameterError) as info:
+        validate_params("preprocess", {"source": "flickr", "path": "/x"})
+    assert info.value.param == "source"
+    assert "'flickr'" in str(info.value) and "'utkface'" in str(info.value)
+
+
+def test_unknown_parameter_is_refused():
+    """Check that a misspelt parameter is not silently ignored."""
+    with pytest.raises(InvalidParameterError, match="'sorce'"):
+        validate_params("preprocess", {"sorce": "utkface", "path": "/x"})
+
+
+def test_missing_required_parameter_is_refused():
+    """Check that a required parameter must be given."""
+    with pytest.raises(InvalidParameterError, match="'path' parameter"):
+        validate_params("preprocess", {"source": "utkface"})
+
+
+def test_id_lists_parse_from_commas():
+    """Check that runs=3,4 becomes [3, 4] and a bad id is refused."""
+    assert validate_params("ensemble", {"runs": "3,4"})["runs"] == [3, 4]
+    with pytest.raises(InvalidParameterError, match="'runs'"):
+        validate_params("ensemble", {"runs": "3,x"})
+
+
+def test_assignments_need_an_equals_sign():
+    """Check that KEY=VALUE pairs parse and a bare word is refused."""
+    assert parse_assignments(["a=1", "b = two"]) == {"a": "1", "b": "two"}
+    with pytest.raises(InvalidParameterError, match="key=value"):
+        parse_assignments(["oops"])

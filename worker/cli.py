@@ -1,0 +1,46 @@
+"""The `agerec` command line: one console script whose subcommands are the contract."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from storage.errors import StorageError
+from worker.commands import COMMANDS
+from worker.console import Console
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that answers usage errors with one JSON object when --json was given."""
+
+    def error(self, message: str):
+        if "--json" in sys.argv[1:]:
+            Console(True).error(ValueError(f"{self.prog}: {message}"))
+            raise SystemExit(2)
+        super().error(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser; each subcommand module registers itself."""
+    parser = _Parser(prog="agerec", description="Facial age-group recognition.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for module in COMMANDS:
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand; domain errors become a clear message and exit code 2."""
+    args = build_parser().parse_args(argv)
+    console = Console(getattr(args, "json", False))
+    try:
+        return int(args.handler(args, console) or 0)
+    except KeyboardInterrupt:
+        console.error(KeyboardInterrupt("interrupted"))
+        return 130
+    except (ValueError, LookupError, OSError, RuntimeError, StorageError) as exc:
+        console.error(exc)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

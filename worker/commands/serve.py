@@ -1,0 +1,62 @@
+"""`agerec worker` and `agerec dashboard`: the long-running entry points."""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from worker.console import Console
+from worker.context import AppContext
+
+
+def register(sub) -> None:
+    w = sub.add_parser("worker", help="run jobs: a Celery worker, or the local runner without a broker")
+    w.add_argument("--queues", default="celery", help="comma-separated queues to consume")
+    w.add_argument("--concurrency", type=int, default=1, help="jobs at once (one per GPU)")
+    w.add_argument("--ping", action="store_true", help="check that a worker answers, then exit")
+    w.set_defaults(handler=handle_worker)
+    d = sub.add_parser("dashboard", help="start the Streamlit dashboard")
+    d.add_argument("--port", type=int, default=8501)
+    d.add_argument("--host", default="localhost", help="address to listen on")
+    d.set_defaults(handler=handle_dashboard)
+
+
+def handle_worker(args: argparse.Namespace, console: Console) -> int:
+    app = AppContext()
+    if not app.settings.broker_url:
+        if args.ping:
+            from worker.local_runner import is_running
+
+            return 0 if is_running(app.settings) else 1
+        console.info("no AGEREC_BROKER_URL: running jobs in the local runner (Ctrl-C stops)")
+        from worker.local_runner import serve
+
+        app.db  # migrate before the first job
+        serve(app)
+        return 0
+    from worker.tasks import app as celery
+
+    if args.ping:
+        replies = celery.control.inspect(timeout=5).ping() or {}
+        return 0 if replies else 1
+    app.db
+    celery.worker_main(["worker", "--loglevel=INFO", f"--concurrency={args.concurrency}",
+                        f"--queues={args.queues}", "--without-gossip", "--without-mingle"])
+    return 0
+
+
+def handle_dashboard(args: argparse.Namespace, console: Console) -> int:
+    app = AppContext()
+    app.db  # create and migrate the database before the first page reads it
+    if not app.settings.broker_url:
+        from worker.local_runner import ensure_local_runner
+
+        ensure_local_runner(app.settings)
+    entry = Path(importlib.util.find_spec("dashboard").origin).parent / "app.py"
+    cmd = [sys.executable, "-m", "streamlit", "run", str(entry), "--server.port", str(args.port),
+           "--server.address", args.host, "--server.headless", "true",
+           "--browser.gatherUsageStats", "false"]
+    return subprocess.call(cmd, env=os.environ.copy())

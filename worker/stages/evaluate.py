@@ -1,0 +1,69 @@
+"""The `evaluate` stage: a run on its own test split, or on any external labelled
+dataset read by the foundation readers and cropped like the run's training data."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from storage import datasets, repository, runs
+from worker.stages.base import StageContext
+from worker.stages.predictions import evaluate_split, headline, predict, run_dir
+
+
+def run_evaluate(ctx: StageContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Evaluate and record; returns run_id, the scope and the metrics."""
+    run = runs.get_run(ctx.app.db, params["run_id"])
+    if not params.get("source"):
+        metrics = evaluate_split(ctx, run, "test")
+        return {"run_id": run.id, "scope": "test", **headline(metrics)}
+    metrics, scope = _evaluate_external(ctx, run, params)
+    return {"run_id": run.id, "scope": scope, **headline(metrics)}
+
+
+def _evaluate_external(ctx: StageContext, run, params: dict[str, Any]):
+    """Read, crop (as the run's dataset was cropped), predict and score an outside dataset."""
+    from backend.data.classes import scheme_from
+    from backend.data.crop_cache import CropSpec, extract_crops
+    from backend.data.images import load_image
+    from backend.data.readers import read_source
+    from backend.evaluation.evaluate import evaluate_probs, predictions_frame
+
+    if not params.get("path"):
+        raise ValueError("The 'path' parameter of evaluate is required with 'source'.")
+    db = ctx.app.db
+    dataset = datasets.get_dataset(db, run.dataset_id)
+    prep = dataset.params
+    scheme = scheme_from(dataset.class_scheme["edges"])
+    read = read_source(params["source"], params["path"], params.get("meta"))
+    ages = np.array([r.age for r in read.records], dtype=np.int64)
+    labels = scheme.assign(ages) if len(ages) else ages
+    records = [r for r, label in zip(read.records, labels) if label >= 0]
+    spec = CropSpec(detector=prep["detector"], size=prep["image_size"], margin=prep["margin"])
+    outcomes = extract_crops([r.path for r in records], ctx.app.paths.cache_dir("crops"), spec,
+                             progress=lambda d, t: ctx.progress(d, t, "detect"),
+                             cancel=ctx.cancel)
+    kept = [(r, o) for r, o in zip(records, outcomes) if o.crop_path]
+    if not kept:
+        raise ValueError(f"no usable face in {params['path']} (every image was skipped)")
+    images = np.stack([load_image(o.crop_path) for _, o in kept])
+    y = scheme.assign(np.array([r.age for r, _ in kept], dtype=np.int64))
+    genders = np.array([r.gender or "" for r, _ in kept], dtype=object)
+    ctx.progress(0, 2, "predict")
+    probs = predict(ctx, run, images)
+    ctx.progress(1, 2, "predict")
+    grey = predict(ctx, run, images, greyscale=True)
+    ctx.progress(2, 2, "predict")
+    metrics = evaluate_probs(y, probs, scheme.n_classes,
+                             genders=genders if np.any(genders != "") else None, grey_probs=grey)
+    metrics["skipped"] = len(records) - len(kept) + len(read.skipped)
+    scope = f"external:{params['source']}"
+    runs.record_metrics(db, run.id, scope, metrics)
+    frame = predictions_frame(list(range(len(kept))), y, probs)
+    frame["source_path"] = [r.path for r, _ in kept]
+    frame["crop_path"] = [o.crop_path for _, o in kept]
+    out = run_dir(ctx, run) / f"predictions-external-{params['source']}.csv"
+    frame.to_csv(out, index=False)
+    repository.add_artifact(db, "predictions", out, run_id=run.id,
+                            meta={"scope": scope, "path": str(params["path"])})
+    return metrics, scope

@@ -1,0 +1,84 @@
+"""The `pipeline` stage: preprocess, train each member, ensemble, evaluate and GradCAM
+as one launch. Each step is a child job; a retried pipeline reuses the steps that
+succeeded and resumes the rest (a training resumes from its checkpoint)."""
+from __future__ import annotations
+
+from typing import Any
+
+from storage import jobs
+from worker.stages.base import StageContext
+
+# What preprocessing each preset implies when the launch does not say.
+PIPELINE_DEFAULTS = {
+    "paper": {"image_size": 128, "limit": None, "trials": 20},  # the paper's 128 px crops, 20 trials
+    "cpu": {"image_size": 128, "limit": None, "trials": 20},
+    "smoke": {"image_size": 64, "limit": 300, "trials": 2},  # seconds: a small sample, small crops
+}
+
+
+def run_pipeline(ctx: StageContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Run every step as a child job, in order; stop at the first that does not succeed."""
+    from backend.training.config import preset_members
+
+    preset = params.get("preset", "paper")
+    defaults = PIPELINE_DEFAULTS[preset]
+    members = params.get("members") or list(preset_members(preset))
+    seed = params.get("seed", 0)
+    detector = params.get("detector") or ("none" if params["source"] == "utkface" else "cnn")
+    prep = {"source": params["source"], "path": params["path"], "meta": params.get("meta"),
+            "classes": params.get("classes", "5"), "detector": detector, "seed": seed,
+            "image_size": defaults["image_size"],
+            "limit": params.get("limit", defaults["limit"])}
+    steps = _Steps(ctx)
+    dataset_id = steps.run("preprocess", "preprocess", prep)["dataset_id"]
+    run_ids = [steps.run(f"train:{m}", "train", {"dataset_id": dataset_id, "backbone": m,
+                                                 "preset": preset, "seed": seed})["run_id"]
+               for m in members]
+    final_run = run_ids[0]
+    if len(run_ids) > 1:
+        final_run = steps.run("ensemble", "ensemble", {
+            "runs": run_ids, "seed": seed, "method": params.get("ensemble", "meta"),
+            "trials": defaults["trials"]})["run_id"]
+    evaluation = steps.run("evaluate", "evaluate", {"run_id": final_run})
+    gradcam = steps.run("gradcam", "gradcam", {"runs": run_ids, "seed": seed,
+                                               "per_class": params.get("per_class", 2)})
+    all_runs = run_ids + ([final_run] if final_run not in run_ids else [])
+    return {"dataset_ids": [dataset_id], "run_ids": all_runs,
+            "members": run_ids, "final_run_id": final_run, "steps": steps.ids,
+            "accuracy": evaluation.get("accuracy"),
+            "one_off_accuracy": evaluation.get("one_off_accuracy"),
+            "gallery": gradcam.get("gallery")}
+
+
+class _Steps:
+    """Child jobs of one pipeline, found again by step name when the pipeline is retried."""
+
+    def __init__(self, ctx: StageContext):
+        if ctx.job_id is None:
+            raise ValueError("a pipeline runs as a job: use `agerec jobs submit pipeline`")
+        self.ctx = ctx
+        self.ids: dict[str, int] = dict(jobs.get_job(ctx.app.db, ctx.job_id).outputs.get("steps", {}))
+
+    def run(self, step: str, kind: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Run (or reuse, or resume) one step; its outputs, or an error if it did not succeed."""
+        from worker.execute import JobCancelled, execute
+        from worker.jobs import submit
+
+        app, db = self.ctx.app, self.ctx.app.db
+        if self.ctx.cancel():
+            raise JobCancelled(f"pipeline cancelled before step {step!r}")
+        child = jobs.get_job(db, self.ids[step]) if step in self.ids else None
+        if child is None:
+            child = submit(app, kind, params, parent_id=self.ctx.job_id, dispatch=False)
+            self.ids[step] = child.id
+            jobs.set_outputs(db, self.ctx.job_id, steps=self.ids)
+        elif child.status in ("failed", "cancelled"):
+            child = jobs.reset_for_retry(db, child.id)
+        if child.status != "succeeded":
+            self.ctx.progress(len(self.ids), len(self.ids) + 1, step)
+            child = execute(app, child.id)
+        if child.status == "cancelled":
+            raise JobCancelled(f"step {step!r} (job {child.id}) was cancelled")
+        if child.status != "succeeded":
+            raise RuntimeError(f"step {step!r} (job {child.id}) {child.status}: {child.error}")
+        return child.outputs

@@ -1,0 +1,81 @@
+"""Predict a run (member or ensemble) on a split, evaluate it and record the metrics,
+the per-image predictions and the cached probabilities."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from storage import datasets, repository, runs
+from storage.records import Run
+from worker.stages.base import StageContext
+
+METRIC_KEYS = ("accuracy", "one_off_accuracy", "per_class_accuracy", "confusion_matrix",
+               "macro_f1", "qwk", "greyscale_accuracy", "n")
+
+
+def run_dir(ctx: StageContext, run: Run) -> Path:
+    return ctx.app.paths.resolve(run.dir)
+
+
+def dataset_of(ctx: StageContext, run: Run):
+    """The run's prepared dataset, loaded (images memory-mapped)."""
+    from backend.dataset import load_prepared
+
+    dataset = datasets.get_dataset(ctx.app.db, run.dataset_id)
+    return load_prepared(ctx.app.paths.resolve(dataset.dir))
+
+
+def probs_on(ctx: StageContext, run: Run, split: str, images: np.ndarray, *,
+             greyscale: bool = False) -> np.ndarray:
+    """Class probabilities of `run` on a dataset split, cached as probs-<split>[-grey].npy."""
+    path = run_dir(ctx, run) / f"probs-{split}{'-grey' if greyscale else ''}.npy"
+    if path.exists():
+        return np.load(path)
+    probs = predict(ctx, run, images, greyscale=greyscale)
+    np.save(path, probs)
+    return probs
+
+
+def predict(ctx: StageContext, run: Run, images: np.ndarray, *,
+            greyscale: bool = False) -> np.ndarray:
+    """Class probabilities of `run` on uint8 crops: a member directly, an ensemble
+    through its members."""
+    from backend.ensemble import ensemble_predict
+    from backend.training.runs import predict_probs
+
+    if run.kind == "train":
+        return predict_probs(run_dir(ctx, run), images, greyscale=greyscale,
+                             cache_dir=ctx.app.paths.cache_dir("features"))
+    members = [runs.get_run(ctx.app.db, member) for member in run.members]
+    member_probs = [predict(ctx, m, images, greyscale=greyscale) for m in members]
+    return ensemble_predict(run_dir(ctx, run), member_probs)
+
+
+def evaluate_split(ctx: StageContext, run: Run, split: str = "test") -> dict[str, Any]:
+    """Evaluate `run` on one split of its dataset, colour and greyscale; record it all."""
+    from backend.evaluation.evaluate import evaluate_probs, predictions_frame
+
+    data = dataset_of(ctx, run)
+    ctx.progress(0, 2, f"evaluate {split}")
+    images, labels, rows = data.subset(split)
+    probs = probs_on(ctx, run, split, images)
+    ctx.progress(1, 2, f"evaluate {split}")
+    grey = probs_on(ctx, run, split, images, greyscale=True)
+    ctx.progress(2, 2, f"evaluate {split}")
+    metrics = evaluate_probs(labels, probs, data.n_classes, genders=data.genders[rows],
+                             grey_probs=grey)
+    frame = predictions_frame(data.manifest.iloc[rows], labels, probs)
+    name = "predictions.csv" if split == "test" else f"predictions-{split}.csv"
+    out = run_dir(ctx, run) / name
+    frame.to_csv(out, index=False)
+    db = ctx.app.db
+    runs.record_metrics(db, run.id, split, metrics)
+    repository.add_artifact(db, "predictions", out, run_id=run.id, meta={"split": split})
+    return metrics
+
+
+def headline(metrics: dict[str, Any]) -> dict[str, Any]:
+    """The metric keys every command prints."""
+    return {key: metrics.get(key) for key in METRIC_KEYS}

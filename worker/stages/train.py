@@ -1,0 +1,75 @@
+"""The `train` stage: one member model on a prepared dataset, evaluated on its test
+split. A retried job resumes the same run from its last checkpoint."""
+from __future__ import annotations
+
+from typing import Any
+
+from storage import datasets, jobs, repository, runs
+from worker.stages.base import StageContext
+from worker.stages.predictions import dataset_of, evaluate_split, headline, run_dir
+
+
+def train_config(params: dict[str, Any]):
+    """The TrainConfig a `train` job's parameters ask for: the preset plus overrides."""
+    from backend.training.config import preset_config
+
+    overrides: dict[str, Any] = {"seed": params.get("seed", 0)}
+    if params.get("weights"):
+        overrides["weights"] = params["weights"]
+    if params.get("saliency") is False:
+        overrides["saliency"] = "none"
+    if params.get("epochs"):
+        overrides["epochs"] = params["epochs"]
+    if params.get("patience"):
+        overrides["early_stopping_patience"] = params["patience"]
+    if params.get("greyscale_aug"):
+        overrides["augment"] = {"greyscale_prob": 0.3}
+    return preset_config(params.get("preset", "paper"), params["backbone"], **overrides)
+
+
+def run_train(ctx: StageContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Train, evaluate and record one member; returns run_id and the test metrics."""
+    from backend.training.trainer import train
+
+    db, paths = ctx.app.db, ctx.app.paths
+    dataset = datasets.get_dataset(db, params["dataset_id"])
+    config = train_config(params)
+    run, resume = _run_for(ctx, dataset.id, config)
+    data = dataset_of(ctx, run)
+
+    def progress(stage="train", epoch=0, step=0, total_steps=0, **_):
+        ctx.progress(step, total_steps or 1, f"{stage} epoch {epoch + 1}")
+
+    try:
+        result = train(config, data, run_dir(ctx, run), progress=progress, cancel=ctx.cancel,
+                       resume=resume, cache_dir=paths.cache_dir("features"),
+                       weights_cache_dir=paths.cache_dir("weights"))
+    except BaseException:
+        # The run keeps its last checkpoint; a retry of this job resumes it.
+        runs.set_run_status(db, run.id, "cancelled" if ctx.cancel() else "failed")
+        raise
+    runs.record_metrics(db, run.id, "val", result.val_metrics)
+    runs.record_metrics(db, run.id, "timing", {f"seconds_{k}": v
+                                               for k, v in result.stage_seconds.items()})
+    for kind, name in (("config", "config.json"), ("history", "history.json"),
+                       ("weights", "best.weights.h5")):
+        if (run_dir(ctx, run) / name).exists():
+            repository.add_artifact(db, kind, run_dir(ctx, run) / name, run_id=run.id)
+    metrics = evaluate_split(ctx, run, "test")
+    runs.set_run_status(db, run.id, "succeeded")
+    return {"run_ids": [run.id], "dataset_ids": [dataset.id], "run_id": run.id,
+            "backbone": config.backbone, **headline(metrics)}
+
+
+def _run_for(ctx: StageContext, dataset_id: int, config):
+    """This job's run: the one an earlier attempt created (resume), else a new one."""
+    db = ctx.app.db
+    earlier = jobs.get_job(db, ctx.job_id).outputs.get("run_ids") if ctx.job_id else None
+    if earlier:
+        run = runs.set_run_status(db, earlier[0], "running")
+        return run, True
+    run = runs.create_run(db, dataset_id, "train", config.backbone, config=config.to_dict(),
+                          job_id=ctx.job_id)
+    if ctx.job_id:
+        jobs.set_outputs(db, ctx.job_id, run_ids=[run.id], dataset_ids=[dataset_id])
+    return run, False
