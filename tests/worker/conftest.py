@@ -92,6 +92,8 @@ def mode(request, job_env, monkeypatch, tmp_path):
     def start_worker() -> WorkerProcess:
         w = WorkerProcess(dict(os.environ), tmp_path / f"worker{len(started)}.log").start()
         started.append(w)
+        # Wait until it serves, so a submit never starts a second, detached runner.
+        wait_for(lambda: _serving(request.param), 120, f"the {request.param} worker to start")
         return w
 
     if request.param == "celery":
@@ -114,6 +116,18 @@ def mode(request, job_env, monkeypatch, tmp_path):
         from worker.celery_app import celery_app
 
         celery_app.cache_clear()
+
+
+def _serving(mode: str) -> bool:
+    from storage.settings import Settings
+
+    if mode == "local":
+        from worker.local_runner import is_running
+
+        return is_running(Settings.from_env())
+    from worker.celery_app import celery_app
+
+    return bool(celery_app().control.ping(timeout=1.0))
 
 
 def _stop_local_runner() -> None:
