@@ -110,9 +110,14 @@ def feature_head(n_features: int, n_classes: int, head: HeadConfig) -> keras.Mod
 
 
 def compose(extractor: keras.Model, head: keras.Model) -> keras.Model:
-    """Images -> frozen extractor -> head: the model a frozen-features run predicts with."""
-    image = keras.Input(extractor.input_shape[1:], dtype="float32", name="image")
-    return keras.Model(image, head(extractor(image)), name=f"agerec_{extractor.name}")
+    """Images -> frozen extractor -> head: the model a frozen-features run predicts with.
+
+    The head's layers are applied to the extractor's own output (shared, not copied),
+    so the graph stays flat and GradCAM reaches the backbone's last conv layer."""
+    x = extractor.output
+    for layer in head.layers[1:]:
+        x = layer(x)
+    return keras.Model(extractor.input, x, name=f"agerec_{extractor.name}")
 
 
 def cache_root(cache_dir: str | os.PathLike | None, run_dir: str | os.PathLike) -> Path:
