@@ -12,8 +12,10 @@ from worker.console import Console
 class _Parser(argparse.ArgumentParser):
     """argparse that answers usage errors with one JSON object when --json was given."""
 
+    json_requested = False  # set by main() from the raw arguments, before parsing
+
     def error(self, message: str):
-        if "--json" in sys.argv[1:]:
+        if _Parser.json_requested:
             Console(True).error(ValueError(f"{self.prog}: {message}"))
             raise SystemExit(2)
         super().error(message)
@@ -30,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one subcommand; domain errors become a clear message and exit code 2."""
+    argv = sys.argv[1:] if argv is None else argv
+    _Parser.json_requested = "--json" in argv
     args = build_parser().parse_args(argv)
     console = Console(getattr(args, "json", False))
     try:

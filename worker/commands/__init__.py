@@ -1,4 +1,4 @@
-"""One module per `agerec` subcommand; each has `register(subparsers)`."""
-from worker.commands import datasets, jobs, preprocess, serve
+"""One module per `agerec` subcommand group; each has `register(subparsers)`."""
+from worker.commands import datasets, jobs, predict, preprocess, serve, stages
 
-COMMANDS = (preprocess, datasets, jobs, serve)
+COMMANDS = (preprocess, stages, predict, datasets, jobs, serve)

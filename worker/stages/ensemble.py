@@ -37,6 +37,9 @@ def _fit_and_evaluate(ctx: StageContext, run, members, method: str, params: dict
 
     data = dataset_of(ctx, members[0])
     val_images, val_labels, _ = data.subset("val")
+    if len(val_labels) == 0:
+        raise ValueError(f"the val split of dataset {run.dataset_id} is empty, and the ensemble "
+                         f"learns only from validation predictions; prepare more images")
     # Members' validation predictions are the meta-model's only training data.
     val_probs = []
     for i, member in enumerate(members):

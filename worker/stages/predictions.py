@@ -60,6 +60,9 @@ def evaluate_split(ctx: StageContext, run: Run, split: str = "test") -> dict[str
     data = dataset_of(ctx, run)
     ctx.progress(0, 2, f"evaluate {split}")
     images, labels, rows = data.subset(split)
+    if len(rows) == 0:
+        raise ValueError(f"the {split} split of dataset {run.dataset_id} has no images to "
+                         f"evaluate on; prepare more images (a larger --limit)")
     probs = probs_on(ctx, run, split, images)
     ctx.progress(1, 2, f"evaluate {split}")
     grey = probs_on(ctx, run, split, images, greyscale=True)

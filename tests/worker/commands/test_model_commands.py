@@ -1,0 +1,94 @@
+"""train, ensemble, evaluate, predict and gradcam from the command line, end to end on
+a tiny prepared dataset with the smoke preset."""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+from skimage import data as skdata
+
+from tests.worker.commands.test_cli import run_json
+from tests.worker.conftest import make_csv_source
+from worker.cli import main
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
+METRIC_KEYS = {"run_id", "accuracy", "one_off_accuracy", "per_class_accuracy",
+               "confusion_matrix", "macro_f1", "qwk", "greyscale_accuracy", "n"}
+
+
+@pytest.fixture(scope="module")
+def members(tmp_path_factory):
+    """A prepared dataset and two smoke members (efficientnet_lite0, dlib_face), made once."""
+    home = tmp_path_factory.mktemp("home")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("AGEREC_HOME", str(home))
+    patch.delenv("AGEREC_BROKER_URL", raising=False)
+    patch.delenv("AGEREC_DATABASE_URL", raising=False)
+    csv = make_csv_source(home / "src", n=200)
+    ids = []
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["preprocess", "--source", "csv", "--path", str(csv), "--detector", "none",
+                     "--image-size", "32"]) == 0
+    for backbone in ("efficientnet_lite0", "dlib_face"):
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer):
+            assert main(["train", "--dataset", "1", "--backbone", backbone, "--preset", "smoke",
+                         "--json"]) == 0
+        ids.append(json.loads(buffer.getvalue())["run_id"])
+    yield ids
+    patch.undo()
+
+
+def _json(capsys, *argv):
+    return run_json(capsys, *argv)
+
+
+def test_train_prints_run_id_and_every_metric_key(members, capsys):
+    """Check that a smoke training prints run_id and the documented metric keys."""
+    code, out = _json(capsys, "evaluate", "--run", str(members[0]))
+    assert code == 0 and METRIC_KEYS <= set(out)
+    assert len(out["per_class_accuracy"]) == 5 and len(out["confusion_matrix"]) == 5
+
+
+def test_ensemble_creates_a_run_that_evaluate_accepts(members, capsys):
+    """Check that an averaging ensemble is a run of its own, evaluable like any other."""
+    code, ens = _json(capsys, "ensemble", "--runs", *map(str, members), "--method", "average")
+    assert code == 0 and METRIC_KEYS <= set(ens) and ens["run_id"] not in members
+    code, again = _json(capsys, "evaluate", "--run", str(ens["run_id"]))
+    assert code == 0 and again["accuracy"] == ens["accuracy"]
+
+
+def test_evaluate_on_an_external_dataset_records_its_own_scope(members, tmp_path, capsys):
+    """Check that evaluate --source/--path scores the run on outside images."""
+    csv = make_csv_source(tmp_path / "outside", n=15, seed=7)
+    code, out = _json(capsys, "evaluate", "--run", str(members[0]), "--source", "csv",
+                      "--path", str(csv))
+    assert code == 0 and out["scope"] == "external:csv" and out["n"] == 15
+
+
+def test_predict_gives_class_and_probabilities_per_image(members, tmp_path, capsys):
+    """Check that predict returns a class and probabilities, and names an unreadable file."""
+    good = tmp_path / "face.jpg"
+    Image.fromarray(skdata.astronaut()).save(good)
+    bad = tmp_path / "broken.jpg"
+    bad.write_bytes(b"\xff\xd8\xff not really a jpeg")
+    code, out = _json(capsys, "predict", "--run", str(members[0]), str(good), str(bad))
+    first, second = out["predictions"]
+    assert code == 0 and 0 <= first["class"] < 5
+    assert np.isclose(sum(first["probabilities"]), 1.0, atol=1e-3)
+    assert "broken.jpg" in second["error"]
+
+
+def test_gradcam_skips_dlib_and_writes_the_table(members, capsys):
+    """Check that gradcam explains the image member, skips dlib_face, and prints the table."""
+    code, out = _json(capsys, "gradcam", "--run", str(members[0]), "--run", str(members[1]),
+                      "--per-class", "1")
+    assert code == 0
+    assert out["runs"] == [members[0]] and out["skipped_runs"][0]["run_id"] == members[1]
+    columns = {"model", "colour", "outcome", "top10_mass", "entropy", "face_share",
+               "deletion_auc", "insertion_auc", "random_deletion_auc", "accuracy"}
+    assert columns <= set(out["table"][0])
