@@ -23,7 +23,8 @@ worker: $(STAMP)  ## a Celery worker; needs AGEREC_BROKER_URL
 	$(BIN)/agerec worker
 
 bench: $(STAMP)  ## the benchmark on the shared UTKFace data (about an hour on 2 cores)
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m pip install -q -e '.[bench]'
+	$(BIN)/python -m bench.run --update-readme
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -29,11 +29,15 @@ def train_config(params: dict[str, Any]):
 
 def run_train(ctx: StageContext, params: dict[str, Any]) -> dict[str, Any]:
     """Train, evaluate and record one member; returns run_id and the test metrics."""
+    return train_member(ctx, params["dataset_id"], train_config(params))
+
+
+def train_member(ctx: StageContext, dataset_id: int, config) -> dict[str, Any]:
+    """Train `config` (a TrainConfig) on a recorded dataset, evaluate and record it."""
     from backend.training.trainer import train
 
     db, paths = ctx.app.db, ctx.app.paths
-    dataset = datasets.get_dataset(db, params["dataset_id"])
-    config = train_config(params)
+    dataset = datasets.get_dataset(db, dataset_id)
     run, resume = _run_for(ctx, dataset.id, config)
     data = dataset_of(ctx, run)
 

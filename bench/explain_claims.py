@@ -1,0 +1,112 @@
+"""Section 5's claims, measured on our data with the same seed for every arm:
+
+1. "VGG's heatmaps are more concentrated than ResNet's": train vgg19 and resnet152v2
+   (saliency front end included) on one prepared dataset and run one GradCAM gallery
+   over both, on the same test faces.
+2. Greyscale: train one member with and without greyscale augmentation (same data and
+   seed) and compare greyscale accuracy and the concentration numbers.
+
+    python -m bench.explain_claims [--limit 2000] [--size 64] [--epochs 4]
+
+ImageNet weights for VGG19/ResNet152V2 are used when they are in the Keras cache
+(`--weights imagenet`); offline the default is `none` (trained from scratch), which
+the output states. Writes bench/results/explain-<date>-<host>.json.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    from storage.settings import Settings
+
+    p = argparse.ArgumentParser(prog="python -m bench.explain_claims")
+    p.add_argument("--data", default=str(Settings.from_env().shared_data / "utkface"))
+    p.add_argument("--home", default=str(REPO / "var" / "bench-explain"))
+    p.add_argument("--limit", type=int, default=2000, help="UTKFace faces sampled before balancing")
+    p.add_argument("--size", type=int, default=64, help="image size the two CNNs train at")
+    p.add_argument("--epochs", type=int, default=4)
+    p.add_argument("--weights", default="none", help="vgg19/resnet152v2 start: none or imagenet")
+    p.add_argument("--per-class", type=int, default=3)
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args(argv)
+    os.environ["AGEREC_HOME"] = str(Path(args.home).resolve())
+    os.environ.pop("AGEREC_DATABASE_URL", None)
+    result = run(args)
+    out = REPO / "bench" / "results" / f"explain-{dt.date.today()}-{socket.gethostname()}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2, default=str))
+    print(json.dumps(result["summary"], indent=2))
+    print(f"results: {out}", file=sys.stderr)
+    return 0
+
+
+def run(args) -> dict[str, Any]:
+    from worker.console import Console
+    from worker.context import AppContext
+    from worker.stages.base import StageContext
+    from worker.stages.gradcam import run_gradcam
+    from worker.stages.preprocess import run_preprocess
+    from worker.stages.train import run_train, train_member
+
+    ctx = StageContext(app=AppContext(), progress=Console(False).progress)
+    prep = run_preprocess(ctx, {"source": "utkface", "path": args.data, "detector": "none",
+                                "limit": args.limit, "seed": args.seed})
+    cnn_runs = {backbone: train_member(ctx, prep["dataset_id"], small_paper_config(backbone, args))
+                for backbone in ("vgg19", "resnet152v2")}
+    concentration = run_gradcam(ctx, {"runs": [r["run_id"] for r in cnn_runs.values()],
+                                      "per_class": args.per_class, "seed": args.seed})
+    grey_runs = {flag: run_train(ctx, {"dataset_id": prep["dataset_id"],
+                                       "backbone": "efficientnet_lite0", "preset": "cpu",
+                                       "seed": args.seed, "greyscale_aug": flag})
+                 for flag in (False, True)}
+    grey_gallery = run_gradcam(ctx, {"runs": [r["run_id"] for r in grey_runs.values()],
+                                     "per_class": args.per_class, "seed": args.seed})
+    return {"date": dt.datetime.now(dt.timezone.utc).isoformat(), "args": vars(args),
+            "dataset": prep, "cnn_runs": cnn_runs, "concentration": concentration,
+            "greyscale_runs": {str(k): v for k, v in grey_runs.items()},
+            "greyscale_gallery": grey_gallery,
+            "summary": summarize(cnn_runs, concentration, grey_runs, grey_gallery)}
+
+
+def small_paper_config(backbone: str, args):
+    """The paper's recipe for `backbone` (saliency front end, schedule, callbacks), at a
+    CPU-sized image and epoch budget: gradual unfreezing keeps its shape, scaled down."""
+    from backend.training.config import preset_config
+
+    return preset_config("paper", backbone, image_size=args.size, epochs=args.epochs,
+                         initial_epochs=args.epochs, cycle_epochs=max(1, args.epochs // 2),
+                         max_cycles=2, weights=args.weights, seed=args.seed)
+
+
+def summarize(cnn_runs, concentration, grey_runs, grey_gallery) -> dict[str, Any]:
+    """The rows that answer each claim."""
+    def rows(table, model_prefix):
+        return [r for r in table if r["model"].startswith(model_prefix)]
+
+    return {
+        "vgg_vs_resnet": {
+            "accuracy": {k: v["accuracy"] for k, v in cnn_runs.items()},
+            "vgg19": rows(concentration["table"], "vgg19"),
+            "resnet152v2": rows(concentration["table"], "resnet152v2"),
+        },
+        "greyscale_augmentation": {
+            "greyscale_accuracy": {("with" if k else "without"): v["greyscale_accuracy"]
+                                   for k, v in grey_runs.items()},
+            "accuracy": {("with" if k else "without"): v["accuracy"] for k, v in grey_runs.items()},
+            "table": grey_gallery["table"],
+        },
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())

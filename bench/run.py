@@ -1,0 +1,264 @@
+"""The whole comparison from one command: prepare the shared UTKFace data, train the
+preset's members, ensemble and evaluate them (balanced test split and a natural-
+distribution test set), score ready-made age models on the same natural set, measure
+speed against plain baselines, and write JSON + a Markdown table the README includes.
+
+    python -m bench.run [--preset cpu] [--limit N] [--skip-speed] [--skip-ready-made]
+
+Results go to bench/results/<date>-<host>.json and .md, and bench/results/latest.md.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import socket
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "bench" / "results"
+README = REPO / "README.md"
+MARKERS = ("<!-- bench:start -->", "<!-- bench:end -->")
+# The paper's Table 1 (IMDB-WIKI, its own balanced test set of 3,757 faces).
+PAPER = {
+    "VGG-19 (paper)": {"accuracy": 0.6718, "one_off_accuracy": 0.9752,
+                       "per_class_accuracy": [0.6014, 0.7316, 0.6800, 0.5932, 0.7267]},
+    "ResNet152V2 (paper)": {"accuracy": 0.6444, "one_off_accuracy": 0.9598,
+                            "per_class_accuracy": [0.6166, 0.6720, 0.6270, 0.5459, 0.7950]},
+    "Ensemble (paper)": {"accuracy": 0.7027, "one_off_accuracy": 0.9808,
+                         "per_class_accuracy": [0.6976, 0.7416, 0.6970, 0.5636, 0.8344]},
+}
+TARGETS = {"best_member_balanced_accuracy": 0.72, "ensemble_balanced_accuracy": 0.76,
+           "ensemble_one_off_accuracy": 0.99, "ensemble_natural_accuracy": 0.82}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    home = Path(args.home).resolve()
+    os.environ["AGEREC_HOME"] = str(home)
+    os.environ.pop("AGEREC_DATABASE_URL", None)
+    data = Path(args.data).resolve()
+    if not data.exists():
+        print(f"bench: UTKFace data not found at {data} (pass --data)", file=sys.stderr)
+        return 2
+    result = run(data, args.preset, home, limit=args.limit, seed=args.seed,
+                 speed=not args.skip_speed, ready_made=not args.skip_ready_made)
+    stem = f"{dt.date.today().isoformat()}-{socket.gethostname()}"
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{stem}.json").write_text(json.dumps(result, indent=2, default=str))
+    markdown = render(result)
+    (RESULTS / f"{stem}.md").write_text(markdown)
+    (RESULTS / "latest.md").write_text(markdown)
+    if args.update_readme:
+        update_readme(markdown)
+    print(markdown)
+    print(f"results: {RESULTS / (stem + '.json')}", file=sys.stderr)
+    return 0
+
+
+def run(data: Path, preset: str, home: Path, *, limit: int | None, seed: int, speed: bool,
+        ready_made: bool) -> dict[str, Any]:
+    """Every stage in order, each timed, with a progress bar per stage on stderr."""
+    from backend.training.config import preset_members
+    from storage import runs
+    from worker.console import Console
+    from worker.context import AppContext
+    from worker.stages.base import StageContext
+    from worker.stages.ensemble import run_ensemble
+    from worker.stages.preprocess import run_preprocess
+    from worker.stages.train import run_train
+
+    console = Console(False)
+    app = AppContext()
+    ctx = StageContext(app=app, progress=console.progress)
+    walls: dict[str, float] = {}
+    members = list(preset_members(preset))
+    started = time.perf_counter()
+
+    t = time.perf_counter()
+    prep = run_preprocess(ctx, {"source": "utkface", "path": str(data), "detector": "none",
+                                "limit": limit, "seed": seed})
+    walls["preprocess"] = time.perf_counter() - t
+    rows: dict[str, dict[str, Any]] = {}
+    for backbone in members:
+        t = time.perf_counter()
+        out = run_train(ctx, {"dataset_id": prep["dataset_id"], "backbone": backbone,
+                              "preset": preset, "seed": seed})
+        walls[f"train {backbone}"] = time.perf_counter() - t
+        rows[backbone] = {"run_id": out["run_id"], "wall_s": walls[f"train {backbone}"]}
+    member_ids = [rows[m]["run_id"] for m in members]
+    for method in ("meta", "average"):
+        t = time.perf_counter()
+        out = run_ensemble(ctx, {"runs": member_ids, "method": method, "trials": 20,
+                                 "seed": seed})
+        walls[f"ensemble {method}"] = time.perf_counter() - t
+        rows[f"ensemble ({method})"] = {"run_id": out["run_id"],
+                                        "wall_s": walls[f"ensemble {method}"]}
+    for name, row in rows.items():
+        row["test"] = runs.get_metrics(app.db, row["run_id"], scope="test")
+
+    # The natural test set: faces no member saw, at UTKFace's real class mix.
+    t = time.perf_counter()
+    natural, natural_items = natural_eval(ctx, prep, rows, seed)
+    walls["natural evaluation"] = time.perf_counter() - t
+    for name, metrics in natural.items():
+        rows[name]["natural"] = metrics
+    external: dict[str, Any] = {}
+    if ready_made:
+        from bench.ready_made import READY_MADE, evaluate_ready_made
+
+        for name in READY_MADE:
+            t = time.perf_counter()
+            external[name] = evaluate_ready_made(name, natural_items)
+            walls[f"ready-made {name}"] = time.perf_counter() - t
+    speed_results = None
+    if speed:
+        from bench import speed as speed_bench
+
+        t = time.perf_counter()
+        speed_results = speed_bench.run(quick=False, data_root=data.parent)
+        walls["speed"] = time.perf_counter() - t
+    return {"date": dt.datetime.now(dt.timezone.utc).isoformat(), "host": socket.gethostname(),
+            "cpus": os.cpu_count(), "preset": preset, "members": members, "seed": seed,
+            "limit": limit, "dataset": prep, "rows": rows, "ready_made": external,
+            "natural_n": len(natural_items), "wall_s": walls,
+            "pipeline_wall_s": sum(v for k, v in walls.items()
+                                   if not k.startswith(("speed", "ready-made"))),
+            "total_wall_s": time.perf_counter() - started, "speed": speed_results,
+            "targets": targets(rows)}
+
+
+def natural_eval(ctx, prep: dict[str, Any], rows: dict[str, dict], seed: int):
+    """Metrics of every run on the natural test set, and its (path, age) items."""
+    from backend.data.images import load_image
+    from backend.evaluation.evaluate import evaluate_probs
+    from bench.natural import natural_test_frame
+    from storage import runs
+    from worker.stages.predictions import predict
+
+    app = ctx.app
+    dataset_dir = app.paths.resolve(prep["dir"])
+    # UTKFace's real class mix: every parsable face of ages 1-99, before balancing.
+    counts = _source_class_counts(dataset_dir)
+    frame = natural_test_frame(dataset_dir, counts, seed)
+    images = np.stack([load_image(p) for p in frame["crop_path"]])
+    labels = frame["label"].to_numpy()
+    out = {}
+    for i, (name, row) in enumerate(rows.items()):
+        ctx.progress(i, len(rows), "natural test set")
+        run = runs.get_run(app.db, row["run_id"])
+        out[name] = evaluate_probs(labels, predict(ctx, run, images), len(counts))
+        runs.record_metrics(app.db, run.id, "natural", out[name])
+    ctx.progress(len(rows), len(rows), "natural test set")
+    return out, list(zip(frame["source_path"], frame["age"].astype(int)))
+
+
+def _source_class_counts(dataset_dir: Path) -> np.ndarray:
+    import pandas as pd
+
+    manifest = pd.read_csv(dataset_dir / "manifest.csv", keep_default_na=False)
+    unused = pd.read_csv(dataset_dir / "unused.csv", keep_default_na=False)
+    scheme = json.loads((dataset_dir / "scheme.json").read_text())
+    labels = np.concatenate([manifest["label"].to_numpy(), unused["label"].to_numpy()])
+    return np.bincount(labels, minlength=len(scheme["edges"]) - 1)
+
+
+def targets(rows: dict[str, dict]) -> dict[str, dict]:
+    """Each accuracy target of the issue, with our value and whether it was met."""
+    members = {k: v for k, v in rows.items() if not k.startswith("ensemble")}
+    best = max(members.values(), key=lambda r: r["test"].get("balanced_accuracy") or 0)
+    ens = rows["ensemble (meta)"]
+    values = {"best_member_balanced_accuracy": best["test"].get("balanced_accuracy"),
+              "ensemble_balanced_accuracy": ens["test"].get("balanced_accuracy"),
+              "ensemble_one_off_accuracy": ens["test"].get("one_off_accuracy"),
+              "ensemble_natural_accuracy": ens.get("natural", {}).get("accuracy")}
+    return {k: {"target": TARGETS[k], "value": v, "met": v is not None and v >= TARGETS[k]}
+            for k, v in values.items()}
+
+
+def _pct(value) -> str:
+    return "—" if value is None else f"{100 * value:.1f}%"
+
+
+def render(result: dict[str, Any]) -> str:
+    """The Markdown table: the paper's Table 1 next to ours, then targets and speed."""
+    head = ("| model | accuracy | one-off | per-class (1-19 / 20-39 / 40-59 / 60-79 / 80-99) "
+            "| balanced acc. | macro-F1 | greyscale acc. | natural-set acc. | wall time |\n"
+            "|---|---|---|---|---|---|---|---|---|")
+    lines = [f"Benchmark of {result['date'][:10]} on {result['host']} ({result['cpus']} CPUs), "
+             f"preset `{result['preset']}`, members {', '.join(result['members'])}; "
+             f"{result['dataset']['n_images']} balanced UTKFace faces, natural test set of "
+             f"{result['natural_n']} faces. Pipeline wall time "
+             f"{result['pipeline_wall_s'] / 60:.1f} min.", "", head]
+    for name, paper in PAPER.items():
+        per = " / ".join(f"{100 * a:.1f}" for a in paper["per_class_accuracy"])
+        lines.append(f"| {name} | {_pct(paper['accuracy'])} | {_pct(paper['one_off_accuracy'])} "
+                     f"| {per} | — | — | — | — | — |")
+    for name, row in result["rows"].items():
+        m, nat = row["test"], row.get("natural", {})
+        per = " / ".join("—" if a is None else f"{100 * a:.1f}" for a in m["per_class_accuracy"])
+        lines.append(f"| {name} (ours) | {_pct(m['accuracy'])} | {_pct(m['one_off_accuracy'])} "
+                     f"| {per} | {_pct(m.get('balanced_accuracy'))} | {m['macro_f1']:.3f} "
+                     f"| {_pct(m.get('greyscale_accuracy'))} | {_pct(nat.get('accuracy'))} "
+                     f"| {row['wall_s'] / 60:.1f} min |")
+    for name, ext in result["ready_made"].items():
+        if not ext.get("available", True):
+            lines.append(f"| {name} (ready-made) | unavailable: {ext.get('reason')} |"
+                         " | | | | | | |")
+            continue
+        per = " / ".join("—" if a is None else f"{100 * a:.1f}" for a in ext["per_class_accuracy"])
+        lines.append(f"| {name} (ready-made, {ext['seconds_per_image']:.3f} s/img) | — | — "
+                     f"| {per} | — | — | — | {_pct(ext['accuracy'])} (one-off "
+                     f"{_pct(ext['one_off_accuracy'])}) | — |")
+    lines += ["", "Wall time per stage: " + ", ".join(
+        f"{k} {v / 60:.1f} min" for k, v in result["wall_s"].items()), "",
+        "| target | ours | goal | met |", "|---|---|---|---|"]
+    for key, t in result["targets"].items():
+        lines.append(f"| {key.replace('_', ' ')} | {_pct(t['value'])} | {_pct(t['target'])} "
+                     f"| {'yes' if t['met'] else '**no**'} |")
+    if result.get("speed"):
+        from bench.speed import table
+
+        lines += ["", table(result["speed"])]
+    for name, ext in result["ready_made"].items():
+        if ext.get("trained_on"):
+            lines.append(f"\n*{name}*: {ext['trained_on']}")
+    return "\n".join(lines) + "\n"
+
+
+def update_readme(markdown: str) -> None:
+    """Replace the README's benchmark section (between the markers) with `markdown`."""
+    text = README.read_text()
+    start, end = MARKERS
+    if start in text and end in text:
+        before, rest = text.split(start, 1)
+        after = rest.split(end, 1)[1]
+        README.write_text(f"{before}{start}\n{markdown}{end}{after}")
+
+
+def _parser() -> argparse.ArgumentParser:
+    from storage.settings import Settings
+
+    p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
+    p.add_argument("--data", default=str(Settings.from_env().shared_data / "utkface"),
+                   help="the UTKFace folder (default: $AGEREC_SHARED_DATA/utkface)")
+    p.add_argument("--preset", default="cpu", choices=("cpu", "smoke", "paper"))
+    p.add_argument("--home", default=str(REPO / "var" / "bench"),
+                   help="AGEREC_HOME for the benchmark (caches live there)")
+    p.add_argument("--limit", type=int, help="a seeded sample of this many faces (quick runs)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--skip-speed", action="store_true")
+    p.add_argument("--skip-ready-made", action="store_true")
+    p.add_argument("--update-readme", action="store_true",
+                   help="write the table into README.md between the bench markers")
+    return p
+
+
+if __name__ == "__main__":
+    sys.exit(main())
