@@ -190,12 +190,14 @@ def prepare(config: PreprocessConfig, out_dir: Path, cache_dir: Path, *,
 def _filter_ages(records: list[LabelledImage], config: PreprocessConfig, scheme,
                  skipped: list[Skipped]) -> list[LabelledImage]:
     """Keep ages inside [min_age, max_age] and inside the class scheme's edges."""
+    ages = np.array([r.age for r in records], dtype=np.int64)
+    labels = scheme.assign(ages) if len(ages) else ages
     kept = []
-    for r in records:
+    for r, label in zip(records, labels):
         if not config.min_age <= r.age <= config.max_age:
             skipped.append(Skipped(r.path, "age_out_of_range",
                                    f"age {r.age} is outside the allowed {config.min_age}-{config.max_age}"))
-        elif scheme.assign(np.array([r.age]))[0] < 0:
+        elif label < 0:
             skipped.append(Skipped(r.path, "age_out_of_range",
                                    f"age {r.age} is outside the class edges {list(scheme.edges)}"))
         else:
