@@ -53,7 +53,7 @@ def measure(home: Path, runs: int, repeats: int) -> int:
     for page in PAGES:
         times = []
         for _ in range(1 + repeats):
-            at = AppTest.from_file(str(REPO / "dashboard" / "pages" / f"{page}.py"),
+            at = AppTest.from_file(str(REPO / "dashboard" / "views" / f"{page}.py"),
                                    default_timeout=600)
             start = time.perf_counter()
             at.run()

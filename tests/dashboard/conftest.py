@@ -41,7 +41,7 @@ def read_only(monkeypatch) -> None:
 
 def run_page(name: str, *, timeout: float = TIMEOUT_S) -> AppTest:
     """Run one page file (or app.py) once and return the AppTest."""
-    path = DASHBOARD / (name if name == "app.py" else f"pages/{name}")
+    path = DASHBOARD / (name if name == "app.py" else f"views/{name}")
     return AppTest.from_file(str(path), default_timeout=timeout).run()
 
 

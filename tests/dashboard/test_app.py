@@ -17,7 +17,7 @@ def test_app_routes_to_every_page(seeded):
     """Check that every page is registered and renders without an exception."""
     at = run_page("app.py")
     for page in ("launch", "jobs", "compare", "gallery", "present"):
-        at.switch_page(f"pages/{page}.py").run()
+        at.switch_page(f"views/{page}.py").run()
         assert not at.exception, page
 
 
@@ -25,4 +25,4 @@ def test_read_only_app_has_no_launch_page(seeded, read_only):
     """Check that AGEREC_READ_ONLY=1 removes the Launch page from the navigation."""
     at = run_page("app.py")
     with pytest.raises(ValueError, match="launch"):
-        at.switch_page("pages/launch.py")
+        at.switch_page("views/launch.py")

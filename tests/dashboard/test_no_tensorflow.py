@@ -16,8 +16,8 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 from tests.dashboard.seed import seed_home
 seed_home(Path(sys.argv[1]))
-for page in ["app.py", "pages/launch.py", "pages/jobs.py", "pages/results.py",
-             "pages/compare.py", "pages/gallery.py", "pages/present.py"]:
+for page in ["app.py", "views/launch.py", "views/jobs.py", "views/results.py",
+             "views/compare.py", "views/gallery.py", "views/present.py"]:
     at = AppTest.from_file("dashboard/" + page, default_timeout=300).run()
     assert not at.exception, (page, [e.value for e in at.exception])
 print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras"))))

@@ -55,7 +55,7 @@ def handle_dashboard(args: argparse.Namespace, console: Console) -> int:
         from worker.local_runner import ensure_local_runner
 
         ensure_local_runner(app.settings)
-    entry = Path(importlib.util.find_spec("dashboard").origin).parent / "app.py"
+    entry = Path(importlib.util.find_spec("dashboard").submodule_search_locations[0]) / "app.py"
     cmd = [sys.executable, "-m", "streamlit", "run", str(entry), "--server.port", str(args.port),
            "--server.address", args.host, "--server.headless", "true",
            "--browser.gatherUsageStats", "false"]

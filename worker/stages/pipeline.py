@@ -29,7 +29,8 @@ def run_pipeline(ctx: StageContext, params: dict[str, Any]) -> dict[str, Any]:
             "classes": params.get("classes", "5"), "detector": detector, "seed": seed,
             "image_size": defaults["image_size"],
             "limit": params.get("limit", defaults["limit"])}
-    steps = _Steps(ctx)
+    # preprocess, each member, the ensemble (with several members), evaluate, gradcam
+    steps = _Steps(ctx, total=3 + len(members) + (len(members) > 1))
     dataset_id = steps.run("preprocess", "preprocess", prep)["dataset_id"]
     run_ids = [steps.run(f"train:{m}", "train", {"dataset_id": dataset_id, "backbone": m,
                                                  "preset": preset, "seed": seed})["run_id"]
@@ -53,10 +54,10 @@ def run_pipeline(ctx: StageContext, params: dict[str, Any]) -> dict[str, Any]:
 class _Steps:
     """Child jobs of one pipeline, found again by step name when the pipeline is retried."""
 
-    def __init__(self, ctx: StageContext):
+    def __init__(self, ctx: StageContext, total: int):
         if ctx.job_id is None:
             raise ValueError("a pipeline runs as a job: use `agerec jobs submit pipeline`")
-        self.ctx = ctx
+        self.ctx, self.total = ctx, total
         self.ids: dict[str, int] = dict(jobs.get_job(ctx.app.db, ctx.job_id).outputs.get("steps", {}))
 
     def run(self, step: str, kind: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -75,10 +76,11 @@ class _Steps:
         elif child.status in ("failed", "cancelled"):
             child = jobs.reset_for_retry(db, child.id)
         if child.status != "succeeded":
-            self.ctx.progress(len(self.ids), len(self.ids) + 1, step)
+            self.ctx.progress(len(self.ids) - 1, self.total, step)
             child = execute(app, child.id)
         if child.status == "cancelled":
             raise JobCancelled(f"step {step!r} (job {child.id}) was cancelled")
         if child.status != "succeeded":
             raise RuntimeError(f"step {step!r} (job {child.id}) {child.status}: {child.error}")
+        self.ctx.progress(len(self.ids), self.total, step)
         return child.outputs

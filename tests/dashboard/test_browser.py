@@ -1,0 +1,159 @@
+"""End to end in a real browser: `agerec dashboard` on a free localhost port, driven by
+Debian's headless chromium through Playwright (tests/dashboard/browser.py).
+
+Each test has its own AGEREC_HOME and no broker, so the dashboard starts the embedded
+local runner; both are ended at teardown. Screenshots go to `<tmp_path>/screenshots`
+and, when AGEREC_SCREENSHOTS is set, to that folder too.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from storage import repository as repo
+from tests.dashboard import browser as b
+from tests.dashboard.seed import open_home
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+PlaywrightTimeout = pytest.importorskip(
+    "playwright.sync_api", reason="the playwright package is not installed").TimeoutError
+
+PIPELINE_TIMEOUT_S = 1200  # a smoke pipeline takes minutes on 2 shared cores
+LAUNCH_TIMEOUT_MS = 180_000  # the first Launch run reads the backend's registries
+PAGE_TIMEOUT_MS = 90_000
+
+
+@pytest.fixture
+def chromium():
+    """Debian's chromium, headless, through Playwright; skips when it is missing."""
+    reason = b.chromium_missing_reason()
+    if reason:
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = b.launch_browser(playwright)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium):
+    page = chromium.new_page(viewport=b.VIEWPORT)
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    yield page
+    page.close()
+
+
+@pytest.fixture
+def dashboard(chromium, tmp_path):
+    """`agerec dashboard` on a fresh AGEREC_HOME; it and its local runner end at teardown."""
+    server = b.Dashboard(tmp_path / "home").start()
+    yield server
+    server.stop()
+    assert server.runner_pid() is None, "the local runner outlived the test"
+
+
+@pytest.fixture
+def shots(tmp_path, request) -> b.Screenshots:
+    return b.Screenshots(tmp_path / "screenshots", label=request.node.name)
+
+
+def launch_smoke_pipeline(page, dashboard, utkface: str) -> int:
+    """Fill the Full pipeline form (UTKFace, preset smoke), submit; the new job's id."""
+    page.goto(f"{dashboard.url}/launch")
+    b.wait_rendered(page, "launch", timeout_ms=LAUNCH_TIMEOUT_MS)
+    page.get_by_role("tab", name="Full pipeline").click()
+    form = page.get_by_test_id("stForm").filter(
+        has=page.get_by_role("button", name="Submit pipeline job"))
+    form.get_by_role("textbox", name="path *", exact=True).fill(utkface)
+    preset = form.get_by_test_id("stSelectbox").filter(has_text="preset")
+    preset.click()
+    page.get_by_role("option", name="smoke", exact=True).click()
+    assert form.get_by_role("combobox", name="preset").input_value() == "smoke"
+    form.get_by_role("button", name="Submit pipeline job").click()
+    notice = page.get_by_text(re.compile(r"Job #\d+ \(pipeline\) is (queued|running)"))
+    notice.wait_for()
+    b.wait_idle(page)
+    return int(re.search(r"#(\d+)", notice.inner_text()).group(1))
+
+
+def wait_for_job_end(page, dashboard, job_id: int, shots: b.Screenshots) -> str:
+    """Watch the Jobs page until the job succeeds, fails or is cancelled; its status."""
+    page.goto(f"{dashboard.url}/jobs")
+    b.wait_rendered(page, "jobs")
+    page.get_by_text(f"#{job_id} pipeline").wait_for()
+    try:  # a mid-run view, for the record; a fast run may skip past it
+        page.get_by_text(re.compile(r"#\d+ train · running")).wait_for(timeout=300_000)
+        b.wait_idle(page)
+        shots.take(page, "jobs-training")
+    except PlaywrightTimeout:
+        pass
+    done = page.get_by_text(re.compile(rf"#{job_id} pipeline · (succeeded|failed|cancelled)"))
+    done.wait_for(timeout=PIPELINE_TIMEOUT_S * 1000)
+    b.wait_idle(page)
+    return re.search(r"pipeline · (\w+)", done.inner_text())[1]  # '· <stage>' may follow
+
+
+def confusion_cells(chart) -> list[int]:
+    """The numbers Plotly wrote into the confusion heatmap's cells, row by row."""
+    return [int(t) for t in chart.locator(".heatmaplayer text").all_text_contents()]
+
+
+@pytest.mark.shared_data
+@pytest.mark.timeout(1500)
+def test_smoke_pipeline_from_the_launch_page_ends_with_its_confusion_matrix(
+        shared_data, dashboard, page, shots):
+    """Check that a smoke pipeline submitted in the browser finishes on the Jobs page and
+    its results page draws the confusion matrix of the final run."""
+    job_id = launch_smoke_pipeline(page, dashboard, str(shared_data / "utkface"))
+    shots.take(page, "launch-submitted")
+    status = wait_for_job_end(page, dashboard, job_id, shots)
+    shots.take(page, "jobs-finished")
+    assert status == "succeeded", (page.get_by_test_id("stAlert").all_inner_texts(),
+                                   dashboard.log_tail())
+
+    db = open_home(dashboard.home)  # which run the pipeline ended with
+    final_run = repo.get_job(db, job_id).outputs["final_run_id"]
+    db.dispose()
+    page.goto(f"{dashboard.url}/results?run={final_run}")
+    b.wait_rendered(page, "results")
+    chart = page.get_by_test_id("stPlotlyChart").filter(
+        has=page.locator(".gtitle", has_text="Confusion matrix"))
+    shots.take(page, "results")
+    shots.take(chart, "confusion-matrix")
+    assert page.get_by_role("combobox", name="Run").input_value().startswith(f"#{final_run} ")
+    assert chart.locator(".heatmaplayer image").count() == 1
+    cells = confusion_cells(chart)
+    n_test = int(re.search(r"(\d+) test images", page.get_by_text("test images").inner_text())[1])
+    assert (len(cells), sum(cells)) == (25, n_test)
+    assert b.page_exceptions(page) == []
+
+
+@pytest.mark.timeout(600)
+def test_every_page_opens_in_the_browser_on_an_empty_home(dashboard, page, shots):
+    """Check that all six pages open in the browser on an empty AGEREC_HOME with their
+    title and without a Streamlit exception."""
+    notice = {"launch": None, "jobs": "No jobs yet", "results": "No runs yet",
+              "compare": "No runs yet", "gallery": "No GradCAM gallery yet",
+              "present": "Nothing to present yet"}
+    failures = {}
+    for name, text in notice.items():
+        page.goto(f"{dashboard.url}/{name}")
+        b.wait_rendered(page, name, expect=[('[data-testid="stAlert"]', text, 1)] if text else None,
+                        timeout_ms=LAUNCH_TIMEOUT_MS if name == "launch" else PAGE_TIMEOUT_MS)
+        shots.take(page, f"empty-{name}")
+        if b.page_exceptions(page):
+            failures[name] = b.page_exceptions(page)
+    assert failures == {}
+
+
+@pytest.mark.timeout(300)
+def test_a_deep_link_gets_the_app_navigation(dashboard, page):
+    """Check that the first page a fresh server serves, opened by its address, shows the
+    navigation of dashboard/app.py (sections Work, Results, Share), not one link per file."""
+    page.goto(f"{dashboard.url}/jobs")
+    b.wait_rendered(page, "jobs", expect=[])
+    nav = page.get_by_test_id("stSidebarNav").inner_text()
+    assert ("Share" in nav, page.title()) == (True, "agerec")
