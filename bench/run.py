@@ -25,15 +25,6 @@ REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
 README = REPO / "README.md"
 MARKERS = ("<!-- bench:start -->", "<!-- bench:end -->")
-# The paper's Table 1 (IMDB-WIKI, its own balanced test set of 3,757 faces).
-PAPER = {
-    "VGG-19 (paper)": {"accuracy": 0.6718, "one_off_accuracy": 0.9752,
-                       "per_class_accuracy": [0.6014, 0.7316, 0.6800, 0.5932, 0.7267]},
-    "ResNet152V2 (paper)": {"accuracy": 0.6444, "one_off_accuracy": 0.9598,
-                            "per_class_accuracy": [0.6166, 0.6720, 0.6270, 0.5459, 0.7950]},
-    "Ensemble (paper)": {"accuracy": 0.7027, "one_off_accuracy": 0.9808,
-                         "per_class_accuracy": [0.6976, 0.7416, 0.6970, 0.5636, 0.8344]},
-}
 TARGETS = {"best_member_balanced_accuracy": 0.72, "ensemble_balanced_accuracy": 0.76,
            "ensemble_one_off_accuracy": 0.99, "ensemble_natural_accuracy": 0.82}
 
@@ -196,7 +187,10 @@ def render(result: dict[str, Any]) -> str:
              f"{result['dataset']['n_images']} balanced UTKFace faces, natural test set of "
              f"{result['natural_n']} faces. Pipeline wall time "
              f"{result['pipeline_wall_s'] / 60:.1f} min.", "", head]
-    for name, paper in PAPER.items():
+    from dashboard.paper import TABLE1
+
+    for name, paper in TABLE1.items():
+        name = f"{name} (paper)"
         per = " / ".join(f"{100 * a:.1f}" for a in paper["per_class_accuracy"])
         lines.append(f"| {name} | {_pct(paper['accuracy'])} | {_pct(paper['one_off_accuracy'])} "
                      f"| {per} | — | — | — | — | — |")

