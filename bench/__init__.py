@@ -1,0 +1,1 @@
+"""Benchmarks: speed against plain baselines, ready-made estimators, dashboard timing."""
