@@ -18,7 +18,8 @@ def natural_sample(labels: np.ndarray, frequencies: np.ndarray, seed: int = 0) -
     available = np.bincount(labels, minlength=len(freqs))[: len(freqs)]
     # The scarcest class (relative to its real share) limits the total size.
     present = freqs > 0
-    n = int(np.floor(np.min(available[present] / freqs[present])))
+    # (a hair of slack so 10 / 0.1 is 100, not 99.999...)
+    n = int(np.floor(np.min(available[present] / freqs[present]) + 1e-9))
     rng = np.random.default_rng(seed)
     picked = []
     for c in np.flatnonzero(present):
