@@ -17,6 +17,7 @@ class Settings:
     shared_data: Path  # AGEREC_SHARED_DATA: the real face datasets for tests and benchmarks
     heartbeat_seconds: float = 5.0  # AGEREC_HEARTBEAT_SECONDS: how often a running job says it is alive
     heartbeat_timeout: float = 120.0  # AGEREC_HEARTBEAT_TIMEOUT: silence after which a job is "worker lost"
+    queue: str = "agerec"  # AGEREC_QUEUE: the broker queue jobs are sent to and workers consume
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -30,7 +31,8 @@ class Settings:
         return cls(home=home, database_url=database_url, broker_url=broker_url,
                    read_only=read_only, shared_data=shared,
                    heartbeat_seconds=float(env.get("AGEREC_HEARTBEAT_SECONDS") or 5.0),
-                   heartbeat_timeout=float(env.get("AGEREC_HEARTBEAT_TIMEOUT") or 120.0))
+                   heartbeat_timeout=float(env.get("AGEREC_HEARTBEAT_TIMEOUT") or 120.0),
+                   queue=env.get("AGEREC_QUEUE") or "agerec")
 
     def ensure_home(self) -> Path:
         """Create the home directory if needed and return it."""
@@ -39,4 +41,5 @@ class Settings:
 
 
 ENV_VARS = ("AGEREC_HOME", "AGEREC_DATABASE_URL", "AGEREC_BROKER_URL", "AGEREC_READ_ONLY",
-            "AGEREC_SHARED_DATA", "AGEREC_HEARTBEAT_SECONDS", "AGEREC_HEARTBEAT_TIMEOUT")
+            "AGEREC_SHARED_DATA", "AGEREC_HEARTBEAT_SECONDS", "AGEREC_HEARTBEAT_TIMEOUT",
+            "AGEREC_QUEUE")

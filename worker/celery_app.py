@@ -25,6 +25,7 @@ def make_celery(settings: Settings) -> Celery:
         task_reject_on_worker_lost=True,  # ...and requeued if its worker process dies
         worker_prefetch_multiplier=1,  # never hold a second job while one runs
         worker_concurrency=1,  # one training at a time per worker (per GPU)
+        task_default_queue=settings.queue,  # one queue per deployment (AGEREC_QUEUE)
         broker_transport_options=transport,
         result_backend_transport_options=transport,
         task_serializer="json", result_serializer="json", accept_content=["json"],

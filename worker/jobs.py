@@ -61,7 +61,8 @@ def _dispatch(app: AppContext, job: Job) -> None:
     if app.settings.broker_url:
         from worker.celery_app import celery_app
 
-        celery_app().send_task(job.kind, args=[job.id], task_id=task_id_for(job))
+        celery_app().send_task(job.kind, args=[job.id], task_id=task_id_for(job),
+                               queue=app.settings.queue)
     else:
         from worker.local_runner import ensure_local_runner
 

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +40,8 @@ def job_env(agerec_home, monkeypatch) -> dict[str, str]:
     monkeypatch.setenv("AGEREC_HEARTBEAT_TIMEOUT", "5")
     monkeypatch.setenv("AGEREC_RUNNER_IDLE_EXIT", "120")
     monkeypatch.setenv("PYTHONUNBUFFERED", "1")
+    # A queue of this test's own: a worker left over from elsewhere never takes its jobs.
+    monkeypatch.setenv("AGEREC_QUEUE", f"test-{uuid.uuid4().hex[:12]}")
     return dict(os.environ)
 
 
@@ -127,7 +130,10 @@ def _serving(mode: str) -> bool:
         return is_running(Settings.from_env())
     from worker.celery_app import celery_app
 
-    return bool(celery_app().control.ping(timeout=1.0))
+    # Served means: some worker consumes this test's own queue.
+    queue = Settings.from_env().queue
+    active = celery_app().control.inspect(timeout=1.0).active_queues() or {}
+    return any(q["name"] == queue for queues in active.values() for q in queues)
 
 
 def _stop_local_runner() -> None:

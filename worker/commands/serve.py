@@ -14,7 +14,7 @@ from worker.context import AppContext
 
 def register(sub) -> None:
     w = sub.add_parser("worker", help="run jobs: a Celery worker, or the local runner without a broker")
-    w.add_argument("--queues", default="celery", help="comma-separated queues to consume")
+    w.add_argument("--queues", help="comma-separated queues to consume (default: AGEREC_QUEUE)")
     w.add_argument("--concurrency", type=int, default=1, help="jobs at once (one per GPU)")
     w.add_argument("--ping", action="store_true", help="check that a worker answers, then exit")
     w.set_defaults(handler=handle_worker)
@@ -44,7 +44,8 @@ def handle_worker(args: argparse.Namespace, console: Console) -> int:
         return 0 if replies else 1
     app.db
     celery.worker_main(["worker", "--loglevel=INFO", f"--concurrency={args.concurrency}",
-                        f"--queues={args.queues}", "--without-gossip", "--without-mingle"])
+                        f"--queues={args.queues or app.settings.queue}", "--without-gossip",
+                        "--without-mingle"])
     return 0
 
 

@@ -33,15 +33,16 @@ def probs_on(ctx: StageContext, run: Run, split: str, images: np.ndarray, *,
     path = run_dir(ctx, run) / f"probs-{split}{'-grey' if greyscale else ''}.npy"
     if path.exists():
         return np.load(path)
-    probs = predict(ctx, run, images, greyscale=greyscale)
+    probs = predict(ctx, run, images, greyscale=greyscale, split=split)
     np.save(path, probs)
     return probs
 
 
-def predict(ctx: StageContext, run: Run, images: np.ndarray, *,
-            greyscale: bool = False) -> np.ndarray:
+def predict(ctx: StageContext, run: Run, images: np.ndarray, *, greyscale: bool = False,
+            split: str | None = None) -> np.ndarray:
     """Class probabilities of `run` on uint8 crops: a member directly, an ensemble
-    through its members."""
+    through its members (reusing their cached probabilities when `split` names a split
+    of the run's dataset)."""
     from backend.ensemble import ensemble_predict
     from backend.training.runs import predict_probs
 
@@ -49,7 +50,8 @@ def predict(ctx: StageContext, run: Run, images: np.ndarray, *,
         return predict_probs(run_dir(ctx, run), images, greyscale=greyscale,
                              cache_dir=ctx.app.paths.cache_dir("features"))
     members = [runs.get_run(ctx.app.db, member) for member in run.members]
-    member_probs = [predict(ctx, m, images, greyscale=greyscale) for m in members]
+    member_probs = [probs_on(ctx, m, split, images, greyscale=greyscale) if split
+                    else predict(ctx, m, images, greyscale=greyscale) for m in members]
     return ensemble_predict(run_dir(ctx, run), member_probs)
 
 
