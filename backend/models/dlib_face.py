@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
-from multiprocessing import get_context
+from multiprocessing import current_process, get_context
 from pathlib import Path
 
 import numpy as np
@@ -134,7 +134,8 @@ def face_descriptors(images: np.ndarray, *, cache_dir: str | os.PathLike | None 
 def _compute(images: np.ndarray, missing: list[int], margin: float, workers: int, chunk: int):
     """Yield (indices, descriptors) per chunk, in this process or a process pool."""
     chunks = [missing[s:s + chunk] for s in range(0, len(missing), chunk)]
-    if workers == 1 or len(chunks) <= 1:
+    # A daemon process (a Celery prefork child) may not start processes of its own.
+    if workers == 1 or len(chunks) <= 1 or current_process().daemon:
         for idx in chunks:
             yield idx, _describe_many(images[idx], margin)
         return

@@ -115,3 +115,24 @@ def test_descriptor_model_predicts_probabilities():
     probs = model.predict(np.random.default_rng(0).normal(size=(3, 128)).astype(np.float32), verbose=0)
     assert model.inputs[0].name == "descriptor" and probs.shape == (3, 8)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def _descriptors_in_a_daemon(queue, crop):
+    from backend.models.dlib_face import face_descriptors
+
+    queue.put(face_descriptors(np.stack([crop] * 130), workers=2, chunk=64).shape)
+
+
+def test_worker_processes_fall_back_to_one_inside_a_daemon_process():
+    """Check that asking for 2 workers inside a daemon process (a Celery prefork child)
+    computes the descriptors in that process instead of failing to start a pool."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    crop = np.zeros((64, 64, 3), np.uint8)
+    child = ctx.Process(target=_descriptors_in_a_daemon, args=(queue, crop), daemon=True)
+    child.start()
+    shape = queue.get(timeout=300)
+    child.join(timeout=60)
+    assert shape == (130, 128)
