@@ -35,6 +35,9 @@ class JobReporter:
     def progress(self, current: int, total: int, stage: str) -> None:
         """Record {current, total, stage}: every stage change and the end, else at most 1/s."""
         self._pending = (int(current), int(total), str(stage))
+        if stage != self._last_stage:
+            # The log tail tells, in order, which stages a job went through and when.
+            self.log(f"{time.strftime('%H:%M:%S')} {stage}")
         now = time.monotonic()
         if stage != self._last_stage or current >= total or now - self._last_write >= self.min_interval:
             self.flush()
