@@ -8,16 +8,20 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from storage.db import Database, check_choice, get_row
+from storage.db import Database, get_row
 from storage.errors import DatasetNotFound, JobNotFound, SourceNotFound
 from storage.records import Dataset, Source
-from storage.tables import SOURCE_KINDS, DatasetRow, JobRow, SourceRow
+from storage.tables import DatasetRow, JobRow, SourceRow
 
 
 def get_or_create_source(db: Database, kind: str, path: str | Path,
                          meta_path: str | Path | None = None) -> Source:
     """The source for (kind, absolute path, absolute meta_path), created on first use."""
-    check_choice(kind, SOURCE_KINDS, "source kind")
+    # The reader kinds are backend's to declare (and validate); storage keeps any name
+    # that fits its column.
+    if not isinstance(kind, str) or not 0 < len(kind) <= SourceRow.kind.type.length:
+        raise ValueError("source kind must be a non-empty name of at most "
+                         f"{SourceRow.kind.type.length} characters; got {kind!r}")
     key = dict(kind=kind, path=_absolute(path), meta_path=_absolute(meta_path) if meta_path else "")
     with db.transaction() as session:
         row = session.scalars(select(SourceRow).filter_by(**key)).one_or_none()

@@ -38,10 +38,13 @@ def get_job(db: Database, job_id: int) -> Job:
 
 def list_jobs(db: Database, limit: int | None = 50, offset: int = 0,
               status: str | Iterable[str] | None = None,
-              parent_id: int | None | EllipsisType = ...) -> list[Job]:
-    """Jobs newest first; parent_id=... any job, None top-level jobs only, an id its children."""
+              parent_id: int | None | EllipsisType = ...,
+              oldest_first: bool = False) -> list[Job]:
+    """Jobs newest first (or oldest first); parent_id=... any job, None top-level jobs only,
+    an id its children."""
     query = _filtered(select(JobRow), status, parent_id)
-    query = query.order_by(JobRow.id.desc()).offset(offset).limit(limit)
+    order = JobRow.id.asc() if oldest_first else JobRow.id.desc()
+    query = query.order_by(order).offset(offset).limit(limit)
     with db.transaction(write=False) as session:
         return [Job.from_row(row) for row in session.scalars(query)]
 

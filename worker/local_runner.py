@@ -52,8 +52,8 @@ def ensure_local_runner(settings: Settings) -> bool:
 
 def claim_next(app: AppContext):
     """The oldest queued top-level job (pipelines run their own children), or None."""
-    queued = jobs.list_jobs(app.db, limit=None, status="queued", parent_id=None)
-    return queued[-1] if queued else None
+    queued = jobs.list_jobs(app.db, limit=1, status="queued", parent_id=None, oldest_first=True)
+    return queued[0] if queued else None
 
 
 def serve(app: AppContext, *, idle_exit: float | None = None, poll: float = 0.5) -> None:

@@ -75,6 +75,13 @@ def test_list_jobs_status_limit_offset(db):
     assert count_jobs(db, status="queued") == 3 and count_jobs(db) == 4
 
 
+def test_list_jobs_oldest_first(db):
+    """Check that list_jobs(oldest_first=True) pages from the oldest job."""
+    jobs = [create_job(db, "train") for _ in range(3)]
+    assert [job.id for job in list_jobs(db, limit=2, oldest_first=True)] == \
+        [jobs[0].id, jobs[1].id]
+
+
 def test_list_jobs_unknown_status(db):
     """Check that filtering by an unknown status is a ValueError naming the allowed ones."""
     with pytest.raises(ValueError, match="'queued', 'running'.*'done'"):
