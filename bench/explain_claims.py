@@ -88,16 +88,22 @@ def small_paper_config(backbone: str, args):
                          max_cycles=2, weights=args.weights, seed=args.seed)
 
 
+# A member this close to chance accuracy has learnt too little for its heatmaps to say
+# anything about the architecture.
+MIN_GAIN_OVER_CHANCE = 0.10
+
+
 def summarize(cnn_runs, concentration, grey_runs, grey_gallery) -> dict[str, Any]:
-    """The rows that answer each claim."""
+    """The rows that answer each claim, and a verdict on "VGG is more concentrated"."""
     def rows(table, model_prefix):
         return [r for r in table if r["model"].startswith(model_prefix)]
 
+    by_model = {k: rows(concentration["table"], k) for k in cnn_runs}
     return {
         "vgg_vs_resnet": {
             "accuracy": {k: v["accuracy"] for k, v in cnn_runs.items()},
-            "vgg19": rows(concentration["table"], "vgg19"),
-            "resnet152v2": rows(concentration["table"], "resnet152v2"),
+            "verdict": concentration_verdict(cnn_runs, by_model),
+            **by_model,
         },
         "greyscale_augmentation": {
             "greyscale_accuracy": {("with" if k else "without"): v["greyscale_accuracy"]
@@ -106,6 +112,37 @@ def summarize(cnn_runs, concentration, grey_runs, grey_gallery) -> dict[str, Any
             "table": grey_gallery["table"],
         },
     }
+
+
+def concentration_verdict(cnn_runs: dict[str, dict], rows: dict[str, list[dict]]) -> str:
+    """Whether VGG's maps are more concentrated than ResNet's on correctly classified
+    colour images (higher top-10% mass and lower entropy), or why it cannot be told."""
+    import math
+
+    for name, run in cnn_runs.items():
+        per_class = [a for a in run["per_class_accuracy"] if a is not None]
+        balanced, chance = sum(per_class) / len(per_class), 1.0 / len(run["per_class_accuracy"])
+        if balanced < chance + MIN_GAIN_OVER_CHANCE:
+            return (f"inconclusive: {name} reached {balanced:.1%} balanced test accuracy against "
+                    f"{chance:.1%} chance, too little learnt for its maps to reflect the "
+                    "architecture (train with ImageNet weights: --weights imagenet)")
+
+    def score(name, column):
+        picked = [r for r in rows[name] if r["colour"] == "colour" and r["outcome"] == "correct"]
+        value = picked[0][column] if picked else float("nan")
+        return float("nan") if value is None else float(value)
+
+    mass = {k: score(k, "top10_mass") for k in rows}
+    entropy = {k: score(k, "entropy") for k in rows}
+    if any(math.isnan(v) for v in [*mass.values(), *entropy.values()]):
+        return "inconclusive: a model had only flat maps on correct colour images"
+    facts = (f"top-10% mass vgg19 {mass['vgg19']:.3f} vs resnet152v2 {mass['resnet152v2']:.3f}, "
+             f"entropy {entropy['vgg19']:.3f} vs {entropy['resnet152v2']:.3f}")
+    if mass["vgg19"] > mass["resnet152v2"] and entropy["vgg19"] < entropy["resnet152v2"]:
+        return f"holds: {facts}"
+    if mass["vgg19"] < mass["resnet152v2"] and entropy["vgg19"] > entropy["resnet152v2"]:
+        return f"does not hold (ResNet is more concentrated): {facts}"
+    return f"mixed (the two measures disagree): {facts}"
 
 
 if __name__ == "__main__":

@@ -46,7 +46,7 @@ COLOURS = ("colour", "grey")
 # The per-image scores that `summary_table` averages.
 SCORE_COLUMNS = ("top10_mass", "entropy", "face_share", "deletion_auc", "insertion_auc",
                  "random_deletion_auc")
-SUMMARY_COLUMNS = ("model", "colour", "outcome", *SCORE_COLUMNS, "accuracy", "n")
+SUMMARY_COLUMNS = ("model", "colour", "outcome", *SCORE_COLUMNS, "accuracy", "n", "flat_maps")
 
 
 @dataclass(frozen=True)
@@ -203,8 +203,10 @@ def summary_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
     grey copy of a 'correct' image may count as misclassified. `accuracy` is the
     share of correct predictions of that model and colour over all gallery images
     (the same in its two outcome rows), `n` the number of images in the row.
-    Scores are means over images, NaN (flat maps) skipped. Models keep the order
-    they first appear in.
+    Scores are means over images, NaN (flat maps) skipped; `flat_maps` counts the
+    images whose map was flat (no positive evidence for the class, so no
+    concentration score), which explains a NaN mean. Models keep the order they
+    first appear in.
     """
     if not rows:
         return pd.DataFrame(columns=list(SUMMARY_COLUMNS))
@@ -215,11 +217,13 @@ def summary_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
     grouped = df.groupby(["model", "colour", "outcome"], observed=True, sort=True)
     table = grouped[list(SCORE_COLUMNS)].mean()
     table["n"] = grouped.size()
+    table["flat_maps"] = grouped["top10_mass"].apply(lambda s: int(s.isna().sum()))
     table = table.reset_index()
     keys = list(zip(table["model"], table["colour"]))
     table["accuracy"] = [float(accuracy[k]) for k in keys]
     table["model"] = table["model"].astype(str)
     table["n"] = table["n"].astype(int)
+    table["flat_maps"] = table["flat_maps"].astype(int)
     return table[list(SUMMARY_COLUMNS)]
 
 

@@ -95,6 +95,16 @@ def test_summary_table_averages_per_model_colour_and_outcome():
     assert table.loc[("m", "grey", "misclassified"), "accuracy"] == pytest.approx(0.0)
 
 
+def test_summary_table_counts_flat_maps_behind_a_nan_mean():
+    """Check that images with flat maps (NaN scores) are counted in flat_maps."""
+    rows = [_row("m", "colour", "correct", float("nan")), _row("m", "colour", "correct", 0.4),
+            _row("m", "colour", "misclassified", float("nan"))]
+    table = summary_table(rows).set_index(["model", "colour", "outcome"])
+    assert table.loc[("m", "colour", "correct"), "flat_maps"] == 1
+    assert table.loc[("m", "colour", "correct"), "top10_mass"] == pytest.approx(0.4)
+    assert table.loc[("m", "colour", "misclassified"), "flat_maps"] == 1
+
+
 def _row(model, colour, outcome, value):
     scores = dict.fromkeys(["top10_mass", "entropy", "face_share", "deletion_auc",
                             "insertion_auc", "random_deletion_auc"], value)
