@@ -1,9 +1,11 @@
 """The whole comparison from one command: prepare the shared UTKFace data, train the
 preset's members, ensemble and evaluate them (balanced test split and a natural-
 distribution test set), score ready-made age models on the same natural set, measure
-speed against plain baselines, and write JSON + a Markdown table the README includes.
+speed against plain baselines and the dashboard's page render times in headless
+chromium, and write JSON + a Markdown table the README includes.
 
     python -m bench.run [--preset cpu] [--limit N] [--skip-speed] [--skip-ready-made]
+                        [--skip-dashboard]
 
 Results go to bench/results/<date>-<host>.json and .md, and bench/results/latest.md.
 """
@@ -39,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: UTKFace data not found at {data} (pass --data)", file=sys.stderr)
         return 2
     result = run(data, args.preset, home, limit=args.limit, seed=args.seed,
-                 speed=not args.skip_speed, ready_made=not args.skip_ready_made)
+                 speed=not args.skip_speed, ready_made=not args.skip_ready_made,
+                 dashboard=not args.skip_dashboard)
     stem = f"{dt.date.today().isoformat()}-{socket.gethostname()}"
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{stem}.json").write_text(json.dumps(result, indent=2, default=str))
@@ -54,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(data: Path, preset: str, home: Path, *, limit: int | None, seed: int, speed: bool,
-        ready_made: bool) -> dict[str, Any]:
+        ready_made: bool, dashboard: bool = True) -> dict[str, Any]:
     """Every stage in order, each timed, with a progress bar per stage on stderr."""
     from backend.training.config import preset_members
     from storage import runs
@@ -115,14 +118,35 @@ def run(data: Path, preset: str, home: Path, *, limit: int | None, seed: int, sp
         t = time.perf_counter()
         speed_results = speed_bench.run(quick=False, data_root=data.parent)
         walls["speed"] = time.perf_counter() - t
+    dashboard_results = None
+    if dashboard:
+        t = time.perf_counter()
+        dashboard_results = dashboard_speed()
+        walls["dashboard speed"] = time.perf_counter() - t
     return {"date": dt.datetime.now(dt.timezone.utc).isoformat(), "host": socket.gethostname(),
             "cpus": os.cpu_count(), "preset": preset, "members": members, "seed": seed,
             "limit": limit, "dataset": prep, "rows": rows, "ready_made": external,
             "natural_n": len(natural_items), "wall_s": walls,
             "pipeline_wall_s": sum(v for k, v in walls.items()
-                                   if not k.startswith(("speed", "ready-made"))),
+                                   if not k.startswith(("speed", "ready-made", "dashboard"))),
             "total_wall_s": time.perf_counter() - started, "speed": speed_results,
+            "dashboard": dashboard_results,
             "targets": targets(rows)}
+
+
+def dashboard_speed() -> dict[str, Any]:
+    """Every dashboard page's render time in headless chromium with 200 runs seeded
+    (bench/dashboard_browser.py), or why it could not be measured."""
+    import tempfile
+
+    from bench.dashboard_browser import measure
+    from tests.dashboard.browser import chromium_missing_reason
+
+    reason = chromium_missing_reason()
+    if reason:
+        return {"available": False, "reason": reason}
+    with tempfile.TemporaryDirectory(prefix="agerec-bench-dashboard-") as tmp:
+        return {"available": True, **measure(Path(tmp), runs=200, repeats=5, screenshots=None)}
 
 
 def natural_eval(ctx, prep: dict[str, Any], rows: dict[str, dict], seed: int):
@@ -220,10 +244,27 @@ def render(result: dict[str, Any]) -> str:
         from bench.speed import table
 
         lines += ["", table(result["speed"])]
+    lines += dashboard_table(result.get("dashboard"))
     for name, ext in result["ready_made"].items():
         if ext.get("trained_on"):
             lines.append(f"\n*{name}*: {ext['trained_on']}")
     return "\n".join(lines) + "\n"
+
+
+def dashboard_table(dash: dict[str, Any] | None) -> list[str]:
+    """Markdown lines for the dashboard's page render times (none when not measured)."""
+    if not dash:
+        return []
+    if not dash.get("available", True):
+        return ["", f"Dashboard speed: not measured ({dash['reason']})."]
+    lines = ["", f"Dashboard page render in headless chromium with {dash['runs_seeded']} runs "
+             f"(target: under {dash['target_s']:.0f} s; median of {dash['repeats']} loads by "
+             "address, each a new session, until the main content is drawn):", "",
+             "| page | load by address | sidebar click | met |", "|---|---|---|---|"]
+    for name, page in dash["pages"].items():
+        lines.append(f"| {name} | {page['warm_median_s']:.2f} s | {page['switch_median_s']:.2f} s "
+                     f"| {'yes' if page['passed'] else '**no**'} |")
+    return lines
 
 
 def update_readme(markdown: str) -> None:
@@ -249,6 +290,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--skip-speed", action="store_true")
     p.add_argument("--skip-ready-made", action="store_true")
+    p.add_argument("--skip-dashboard", action="store_true",
+                   help="do not time the dashboard's pages in headless chromium")
     p.add_argument("--update-readme", action="store_true",
                    help="write the table into README.md between the bench markers")
     return p

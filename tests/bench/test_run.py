@@ -1,5 +1,5 @@
 """Tests of the benchmark's table and target verdicts (no training here)."""
-from bench.run import render, targets
+from bench.run import dashboard_table, render, targets
 
 
 def _metrics(acc):
@@ -34,3 +34,19 @@ def test_table_puts_the_paper_next_to_ours_and_flags_missed_targets():
     assert "| VGG-19 (paper) | 67.2% | 97.5%" in text
     assert "| dlib_face (ours) | 74.0% |" in text and "74.0 / 74.0 / — / 74.0 / 74.0" in text
     assert "unavailable: no weights" in text and "| **no** |" in text
+
+
+def test_dashboard_rows_flag_a_page_over_the_target():
+    """Check that each page gets a row with its times and a slow page is marked **no**."""
+    page = {"warm_median_s": 0.8, "switch_median_s": 0.3, "passed": True}
+    dash = {"runs_seeded": 200, "target_s": 2.0, "repeats": 5,
+            "pages": {"results": page, "compare": {**page, "warm_median_s": 2.4, "passed": False}}}
+    text = "\n".join(dashboard_table(dash))
+    assert "| results | 0.80 s | 0.30 s | yes |" in text
+    assert "| compare | 2.40 s | 0.30 s | **no** |" in text
+
+
+def test_dashboard_without_chromium_says_why():
+    """Check that an unmeasured dashboard gives its reason in one line."""
+    lines = dashboard_table({"available": False, "reason": "chromium not found"})
+    assert lines[-1] == "Dashboard speed: not measured (chromium not found)."
