@@ -6,6 +6,10 @@ Measures (ours / baseline, in images per second unless said):
 - training_<model>: `model.fit` fed by `make_dataset` (uint8 crops in images.npy,
   per-class augmentation, prefetch) / `model.fit` fed by a Python generator that
   decodes each JPEG with PIL and augments it in Python (bench/baselines.py).
+- training_frozen_<model>: the cpu preset's way to train a frozen-backbone model
+  (every feature pass through the backbone once, cached, then the dense head alone
+  for `frozen_epochs` epochs) / `fit` of the same frozen model and head on the PIL
+  generator, which runs the backbone on every image in every epoch.
 - training_input_only: the same two inputs iterated without a model: what each can
   deliver, i.e. the ratio an accelerator fast enough to keep up would see.
 - input_pipeline_efficiency_<model>: end-to-end training rate / the model's own
@@ -66,15 +70,17 @@ class Plan:
     infer_images: int  # images through model.predict (the baseline gets an eighth)
     matmul_repeats: int  # timed runs of each matmul (the best one counts)
     vgg_batch_size: int  # batch for the paper's VGG-19 at 64 px; 0 = not measured
+    frozen_epochs: int  # head epochs the frozen-features arm is amortised over
+    frozen_timed_epochs: int  # head epochs actually timed (the rest are extrapolated)
 
 
 PLANS = {
     "full": Plan(train_images=512, batch_size=32, image_size=128, rounds=2, steps=2,
                  input_batches=6, detect_images=32, gradcam_images=32, infer_images=256,
-                 matmul_repeats=3, vgg_batch_size=16),
+                 matmul_repeats=3, vgg_batch_size=16, frozen_epochs=30, frozen_timed_epochs=5),
     "quick": Plan(train_images=96, batch_size=16, image_size=64, rounds=1, steps=2,
                   input_batches=3, detect_images=4, gradcam_images=8, infer_images=64,
-                  matmul_repeats=1, vgg_batch_size=0),
+                  matmul_repeats=1, vgg_batch_size=0, frozen_epochs=30, frozen_timed_epochs=1),
 }
 
 
@@ -292,6 +298,71 @@ def measure_training(model: Any, name: str, inputs: dict[str, Any], *, batch_siz
     return out
 
 
+def frozen_training_rate(n_images: int, epochs: int, extract_s: float,
+                         head_epoch_s: float) -> float:
+    """Training images/s over `epochs` epochs of n_images when the backbone's features
+    are extracted once (extract_s, every pass) and each epoch then trains the head alone."""
+    return n_images * epochs / (extract_s + epochs * head_epoch_s)
+
+
+def measure_frozen_training(faces: Faces, plan: Plan, n_classes: int) -> dict[str, dict]:
+    """The cpu preset's frozen-features training / fit of the same frozen model on the
+    PIL generator (the backbone runs on every image in every epoch)."""
+    import keras
+    import tensorflow as tf
+
+    from backend.data.augment import class_strengths
+    from backend.models.build import feature_extractor
+    from backend.training.config import preset_config
+    from backend.training.features import compose, extract_features, feature_head, image_pass
+    from bench import baselines
+
+    backbone, size, batch = "efficientnet_lite0", plan.image_size, plan.batch_size
+    cfg = preset_config("cpu", backbone, image_size=size, weights="none", batch_size=batch)
+    strengths = class_strengths(np.bincount(faces.labels, minlength=n_classes), cfg.augment)
+    extractor = feature_extractor(backbone, size, "none")
+    n = len(faces.labels)
+
+    def compiled(model):
+        model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate),
+                      loss="categorical_crossentropy", metrics=["accuracy"], jit_compile=False)
+        return model
+
+    # Ours: each pass (clean, then augmented) through the backbone once.
+    extractor.predict_on_batch(np.zeros((batch, size, size, 3), np.float32))  # trace, untimed
+    start = time.perf_counter()
+    features = np.concatenate([extract_features(extractor, image_pass(
+        faces.images, faces.labels, n_classes=n_classes, image_size=size, pass_index=p,
+        augment=cfg.augment, strengths=strengths, seed=0, batch_size=batch), batch)
+        for p in range(cfg.feature_passes)])
+    extract_s = time.perf_counter() - start
+    # ... then the head alone on the cached vectors, every epoch reshuffled.
+    onehot = np.eye(n_classes, dtype=np.float32)[np.tile(faces.labels, cfg.feature_passes)]
+    rows = tf.data.Dataset.from_tensor_slices((features, onehot)).shuffle(
+        len(features), seed=0, reshuffle_each_iteration=True).batch(batch).prefetch(
+        tf.data.AUTOTUNE)
+    head = compiled(feature_head(features.shape[1], n_classes, cfg.head))
+    head.fit(rows, epochs=1, verbose=0)  # trace, untimed
+    start = time.perf_counter()
+    head.fit(rows, epochs=plan.frozen_timed_epochs, verbose=0)
+    head_epoch_s = (time.perf_counter() - start) / plan.frozen_timed_epochs
+    ours = frozen_training_rate(n, plan.frozen_epochs, extract_s, head_epoch_s)
+    # Baseline: the same frozen backbone and head as one model, fed by the PIL generator.
+    model = compiled(compose(extractor, feature_head(features.shape[1], n_classes, cfg.head)))
+    plain = fit_rate(model, baselines.training_batches(
+        faces.paths, faces.labels, n_classes=n_classes, batch_size=batch, size=size,
+        strengths=strengths, cfg=cfg.augment, seed=0), 3 * plan.steps, batch)
+    name = f"{backbone}_{size}px"
+    return {f"training_frozen_{name}": row(ours, plain, target=3.0, notes=(
+        f"{name}, batch {batch}, frozen backbone (random weights), the cpu preset's head; "
+        f"{plan.frozen_epochs} epochs of {n} images. ours: {cfg.feature_passes} feature "
+        f"passes extracted once ({extract_s:.1f} s) + {head_epoch_s:.2f} s per head epoch "
+        f"(timed over {plan.frozen_timed_epochs}); baseline: steady fit rate of the same "
+        "frozen model on the PIL decode + augmentation generator. Ours sees "
+        f"{cfg.feature_passes} augmented versions of each face, the baseline a fresh one "
+        "every epoch"))}
+
+
 def measure_input_only(inputs: dict[str, Any], plan: Plan) -> dict[str, dict]:
     """What each training input delivers with no model to feed (rounds interleaved)."""
     ours_ds, plain_gen = inputs["ours"]().repeat(), inputs["plain"]()
@@ -421,7 +492,8 @@ def _model_measures(plan: Plan, data_root: Path, workdir: Path, log: Callable) -
     utk = data_root / "utkface"
     if not utk.is_dir():
         models = [f"efficientnet_lite0_{plan.image_size}px", "vgg19_64px"]
-        names = ["training_input_only", "gradcam", "inference"] + [
+        names = ["training_input_only", "gradcam", "inference",
+                 f"training_frozen_efficientnet_lite0_{plan.image_size}px"] + [
             f"{kind}_{m}" for m in models
             for kind in ("training", "input_pipeline_efficiency", "gflops")]
         return {**results, **{n: skipped(f"UTKFace not found at {utk}") for n in names}}
@@ -443,6 +515,8 @@ def _model_measures(plan: Plan, data_root: Path, workdir: Path, log: Callable) -
     results.update(measure_training(model, name, inputs, batch_size=plan.batch_size,
                                     rounds=plan.rounds, steps=plan.steps,
                                     flops_per_image=train_step_flops(model), matmul=matmul))
+    log(f"training {name} with frozen, cached features ...")
+    results.update(measure_frozen_training(faces, plan, n_classes))
     log("gradcam ...")
     results.update(measure_gradcam(model, faces.images[:plan.gradcam_images],
                                    get_backbone("efficientnet_lite0").last_conv_layer, name))

@@ -1,7 +1,7 @@
 """Tests for the pure helpers of the speed benchmark (nothing is timed)."""
 import pytest
 
-from bench.speed import row, skipped, steady_rate
+from bench.speed import frozen_training_rate, row, skipped, steady_rate
 
 
 def test_steady_rate_leaves_out_the_first_step():
@@ -31,3 +31,8 @@ def test_skipped_row_keeps_the_schema_and_says_why():
     result = skipped("no data", target=1.8)
     assert set(result) == {"ours", "baseline", "ratio", "unit", "target", "met", "notes"}
     assert result["ours"] is None and result["notes"] == "skipped: no data"
+
+
+def test_frozen_training_rate_amortises_the_extraction_over_the_epochs():
+    """Check that 100 images x 10 epochs over 4 s of extraction + 0.1 s/epoch is 200 img/s."""
+    assert frozen_training_rate(100, 10, 4.0, 0.1) == pytest.approx(200.0)
