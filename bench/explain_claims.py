@@ -7,10 +7,14 @@
    seed) and compare greyscale accuracy and the concentration numbers.
 
     python -m bench.explain_claims [--limit 2000] [--size 64] [--epochs 4]
+                                   [--claims concentration greyscale]
 
 ImageNet weights for VGG19/ResNet152V2 are used when they are in the Keras cache
-(`--weights imagenet`); offline the default is `none` (trained from scratch), which
-the output states. Writes bench/results/explain-<date>-<host>.json.
+(`--weights imagenet`), with the paper's schedules; offline the default is `none`:
+both then train every layer from scratch (the paper's frozen stages would freeze
+random layers), which the output states. Writes
+bench/results/explain-<date>-<host>.json (explain-<claim>-<date>-<host>.json when
+only one claim runs).
 """
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
+CLAIMS = ("concentration", "greyscale")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,11 +43,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--weights", default="none", help="vgg19/resnet152v2 start: none or imagenet")
     p.add_argument("--per-class", type=int, default=3)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--claims", nargs="+", choices=CLAIMS, default=list(CLAIMS),
+                   help="which claims to measure")
     args = p.parse_args(argv)
     os.environ["AGEREC_HOME"] = str(Path(args.home).resolve())
     os.environ.pop("AGEREC_DATABASE_URL", None)
     result = run(args)
-    out = REPO / "bench" / "results" / f"explain-{dt.date.today()}-{socket.gethostname()}.json"
+    which = "" if set(args.claims) == set(CLAIMS) else "-".join(args.claims) + "-"
+    out = (REPO / "bench" / "results" /
+           f"explain-{which}{dt.date.today()}-{socket.gethostname()}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, default=str))
     print(json.dumps(result["summary"], indent=2))
@@ -61,28 +70,40 @@ def run(args) -> dict[str, Any]:
     ctx = StageContext(app=AppContext(), progress=Console(False).progress)
     prep = run_preprocess(ctx, {"source": "utkface", "path": args.data, "detector": "none",
                                 "limit": args.limit, "seed": args.seed})
-    cnn_runs = {backbone: train_member(ctx, prep["dataset_id"], small_paper_config(backbone, args))
-                for backbone in ("vgg19", "resnet152v2")}
-    concentration = run_gradcam(ctx, {"runs": [r["run_id"] for r in cnn_runs.values()],
-                                      "per_class": args.per_class, "seed": args.seed})
-    grey_runs = {flag: run_train(ctx, {"dataset_id": prep["dataset_id"],
-                                       "backbone": "efficientnet_lite0", "preset": "cpu",
-                                       "seed": args.seed, "greyscale_aug": flag})
-                 for flag in (False, True)}
-    grey_gallery = run_gradcam(ctx, {"runs": [r["run_id"] for r in grey_runs.values()],
-                                     "per_class": args.per_class, "seed": args.seed})
-    return {"date": dt.datetime.now(dt.timezone.utc).isoformat(), "args": vars(args),
-            "dataset": prep, "cnn_runs": cnn_runs, "concentration": concentration,
-            "greyscale_runs": {str(k): v for k, v in grey_runs.items()},
-            "greyscale_gallery": grey_gallery,
-            "summary": summarize(cnn_runs, concentration, grey_runs, grey_gallery)}
+    out: dict[str, Any] = {"date": dt.datetime.now(dt.timezone.utc).isoformat(),
+                           "args": vars(args), "dataset": prep, "summary": {}}
+    if "concentration" in args.claims:
+        cnn_runs = {backbone: train_member(ctx, prep["dataset_id"],
+                                           small_paper_config(backbone, args))
+                    for backbone in ("vgg19", "resnet152v2")}
+        concentration = run_gradcam(ctx, {"runs": [r["run_id"] for r in cnn_runs.values()],
+                                          "per_class": args.per_class, "seed": args.seed})
+        out.update(cnn_runs=cnn_runs, concentration=concentration)
+        out["summary"]["vgg_vs_resnet"] = summarize_concentration(cnn_runs, concentration)
+    if "greyscale" in args.claims:
+        grey_runs = {flag: run_train(ctx, {"dataset_id": prep["dataset_id"],
+                                           "backbone": "efficientnet_lite0", "preset": "cpu",
+                                           "seed": args.seed, "greyscale_aug": flag})
+                     for flag in (False, True)}
+        grey_gallery = run_gradcam(ctx, {"runs": [r["run_id"] for r in grey_runs.values()],
+                                         "per_class": args.per_class, "seed": args.seed})
+        out.update(greyscale_runs={str(k): v for k, v in grey_runs.items()},
+                   greyscale_gallery=grey_gallery)
+        out["summary"]["greyscale_augmentation"] = summarize_greyscale(grey_runs, grey_gallery)
+    return out
 
 
 def small_paper_config(backbone: str, args):
     """The paper's recipe for `backbone` (saliency front end, schedule, callbacks), at a
-    CPU-sized image and epoch budget: gradual unfreezing keeps its shape, scaled down."""
+    CPU-sized image and epoch budget: gradual unfreezing keeps its shape, scaled down.
+    From random weights every layer trains in one stage instead: a frozen random layer
+    only adds noise."""
     from backend.training.config import preset_config
 
+    if args.weights == "none":
+        return preset_config("paper", backbone, image_size=args.size, epochs=args.epochs,
+                             schedule="fixed", trainable_top_layers=None, weights="none",
+                             seed=args.seed)
     return preset_config("paper", backbone, image_size=args.size, epochs=args.epochs,
                          initial_epochs=args.epochs, cycle_epochs=max(1, args.epochs // 2),
                          max_cycles=2, weights=args.weights, seed=args.seed)
@@ -93,25 +114,22 @@ def small_paper_config(backbone: str, args):
 MIN_GAIN_OVER_CHANCE = 0.10
 
 
-def summarize(cnn_runs, concentration, grey_runs, grey_gallery) -> dict[str, Any]:
-    """The rows that answer each claim, and a verdict on "VGG is more concentrated"."""
-    def rows(table, model_prefix):
-        return [r for r in table if r["model"].startswith(model_prefix)]
+def summarize_concentration(cnn_runs, concentration) -> dict[str, Any]:
+    """Each CNN's accuracy and gallery rows, and the verdict on "VGG is more concentrated"."""
+    by_model = {k: [r for r in concentration["table"] if r["model"].startswith(k)]
+                for k in cnn_runs}
+    return {"accuracy": {k: v["accuracy"] for k, v in cnn_runs.items()},
+            "verdict": concentration_verdict(cnn_runs, by_model), **by_model}
 
-    by_model = {k: rows(concentration["table"], k) for k in cnn_runs}
-    return {
-        "vgg_vs_resnet": {
-            "accuracy": {k: v["accuracy"] for k, v in cnn_runs.items()},
-            "verdict": concentration_verdict(cnn_runs, by_model),
-            **by_model,
-        },
-        "greyscale_augmentation": {
-            "greyscale_accuracy": {("with" if k else "without"): v["greyscale_accuracy"]
-                                   for k, v in grey_runs.items()},
-            "accuracy": {("with" if k else "without"): v["accuracy"] for k, v in grey_runs.items()},
-            "table": grey_gallery["table"],
-        },
-    }
+
+def summarize_greyscale(grey_runs, grey_gallery) -> dict[str, Any]:
+    """Greyscale and colour accuracy with and without greyscale augmentation, and the maps."""
+    def label(flag):
+        return "with" if flag else "without"
+
+    return {"greyscale_accuracy": {label(k): v["greyscale_accuracy"] for k, v in grey_runs.items()},
+            "accuracy": {label(k): v["accuracy"] for k, v in grey_runs.items()},
+            "table": grey_gallery["table"]}
 
 
 def concentration_verdict(cnn_runs: dict[str, dict], rows: dict[str, list[dict]]) -> str:
