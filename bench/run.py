@@ -230,7 +230,9 @@ def render(result: dict[str, Any]) -> str:
             lines.append(f"| {name} (ready-made) | unavailable: {ext.get('reason')} |"
                          " | | | | | | |")
             continue
-        per = " / ".join("—" if a is None else f"{100 * a:.1f}" for a in ext["per_class_accuracy"])
+        # Ready-made rows keep their per-class recall by class label.
+        per = " / ".join("—" if a is None else f"{100 * a:.1f}"
+                         for a in ext["per_class_accuracy"].values())
         lines.append(f"| {name} (ready-made, {ext['seconds_per_image']:.3f} s/img) | — | — "
                      f"| {per} | — | — | — | {_pct(ext['accuracy'])} (one-off "
                      f"{_pct(ext['one_off_accuracy'])}) | — |")
@@ -240,15 +242,33 @@ def render(result: dict[str, Any]) -> str:
     for key, t in result["targets"].items():
         lines.append(f"| {key.replace('_', ' ')} | {_pct(t['value'])} | {_pct(t['target'])} "
                      f"| {'yes' if t['met'] else '**no**'} |")
-    if result.get("speed"):
-        from bench.speed import table
-
-        lines += ["", table(result["speed"])]
+    lines += speed_table(result.get("speed"))
     lines += dashboard_table(result.get("dashboard"))
     for name, ext in result["ready_made"].items():
         if ext.get("trained_on"):
             lines.append(f"\n*{name}*: {ext['trained_on']}")
     return "\n".join(lines) + "\n"
+
+
+def speed_table(speed: dict[str, Any] | None) -> list[str]:
+    """Markdown lines for the speed ratios (ours / a baseline measured in the same run)."""
+    if not speed:
+        return []
+
+    def cell(value):
+        return "—" if value is None else f"{value:.4g}"
+
+    lines = ["", "Speed, ours against a plain baseline measured in the same run "
+             "(bench/speed.py says what each arm does):", "",
+             "| measure | ours | baseline | ratio | target | met | unit |",
+             "|---|---|---|---|---|---|---|"]
+    for name, r in speed.items():
+        if name.startswith("_"):
+            continue
+        met = "—" if r["met"] is None else ("yes" if r["met"] else "**no**")
+        lines.append(f"| {name} | {cell(r['ours'])} | {cell(r['baseline'])} | {cell(r['ratio'])} "
+                     f"| {cell(r['target'])} | {met} | {r['unit']} |")
+    return lines
 
 
 def dashboard_table(dash: dict[str, Any] | None) -> list[str]:

