@@ -1,4 +1,6 @@
 """The verdict bench/explain_claims.py gives on "VGG's maps are more concentrated"."""
+import pytest
+
 from bench.explain_claims import concentration_verdict
 
 
@@ -22,22 +24,13 @@ def test_a_member_near_chance_makes_the_verdict_inconclusive():
     assert verdict.startswith("inconclusive: vgg19 reached 20.0% balanced")
 
 
-def test_higher_mass_and_lower_entropy_for_vgg_holds():
-    """Check that VGG with more top-10% mass and less entropy on correct colour maps holds."""
-    verdict = concentration_verdict(TRAINED, {"vgg19": _rows(0.3, 0.9),
-                                              "resnet152v2": _rows(0.2, 0.95)})
-    assert verdict.startswith("holds: top-10% mass vgg19 0.300 vs resnet152v2 0.200")
-
-
-def test_resnet_more_concentrated_does_not_hold():
-    """Check that ResNet with more mass and less entropy makes the claim not hold."""
-    verdict = concentration_verdict(TRAINED, {"vgg19": _rows(0.2, 0.95),
-                                              "resnet152v2": _rows(0.3, 0.9)})
-    assert verdict.startswith("does not hold")
-
-
-def test_measures_that_disagree_give_mixed():
-    """Check that more mass but also more entropy for VGG is reported as mixed."""
-    verdict = concentration_verdict(TRAINED, {"vgg19": _rows(0.3, 0.97),
-                                              "resnet152v2": _rows(0.2, 0.95)})
-    assert verdict.startswith("mixed")
+@pytest.mark.parametrize("vgg, resnet, verdict", [
+    ((0.3, 0.9), (0.2, 0.95), "holds: top-10% mass vgg19 0.300 vs resnet152v2 0.200"),
+    ((0.2, 0.95), (0.3, 0.9), "does not hold (ResNet is more concentrated)"),
+    ((0.3, 0.97), (0.2, 0.95), "mixed (the two measures disagree)"),
+])
+def test_verdict_weighs_mass_and_entropy_of_correct_colour_maps(vgg, resnet, verdict):
+    """Check 'holds' for more VGG mass with less entropy, 'does not hold' for the reverse,
+    and 'mixed' when the two measures disagree."""
+    found = concentration_verdict(TRAINED, {"vgg19": _rows(*vgg), "resnet152v2": _rows(*resnet)})
+    assert found.startswith(verdict)
