@@ -1,6 +1,7 @@
 """Tests for storage.db."""
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from queue import Empty
@@ -8,7 +9,7 @@ from queue import Empty
 import pytest
 from sqlalchemy import text
 
-from storage.db import Database, check_choice, open_database
+from storage.db import Database, _set_wal, check_choice, open_database
 from storage.errors import (ArtifactPathError, IntegrityViolation, JobNotFound, StorageError)
 from storage.jobs import create_job, get_job, list_jobs, update_progress
 from storage.settings import Settings
@@ -185,3 +186,36 @@ def test_open_database_migrates(agerec_home):
     db = open_database(Settings.from_env())
     assert create_job(db, "train").id == 1
     db.dispose()
+
+
+class _LockedCursor:
+    """A DB-API cursor whose first `failures` executes fail as SQLite's lock race does."""
+
+    def __init__(self, failures, message="database is locked"):
+        self.failures, self.message, self.calls = failures, message, 0
+
+    def execute(self, sql):
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise sqlite3.OperationalError(self.message)
+
+
+def test_wal_switch_retries_while_the_file_is_locked():
+    """Check that an immediate 'database is locked' on the WAL pragma is retried."""
+    cursor = _LockedCursor(failures=2)
+    _set_wal(cursor, timeout_s=5)
+    assert cursor.calls == 3
+
+
+def test_wal_switch_gives_up_after_its_timeout():
+    """Check that a lock that never clears is raised once the timeout has passed."""
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        _set_wal(_LockedCursor(failures=10**6), timeout_s=0.05)
+
+
+def test_wal_switch_raises_other_errors_at_once():
+    """Check that an error other than a lock is not retried."""
+    cursor = _LockedCursor(failures=5, message="disk I/O error")
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
+        _set_wal(cursor, timeout_s=5)
+    assert cursor.calls == 1
