@@ -309,12 +309,12 @@ def measure_frozen_training(faces: Faces, plan: Plan, n_classes: int) -> dict[st
     """The cpu preset's frozen-features training / fit of the same frozen model on the
     PIL generator (the backbone runs on every image in every epoch)."""
     import keras
-    import tensorflow as tf
 
     from backend.data.augment import class_strengths
     from backend.models.build import feature_extractor
     from backend.training.config import preset_config
-    from backend.training.features import compose, extract_features, feature_head, image_pass
+    from backend.training.features import (compose, extract_features, feature_dataset,
+                                           feature_head, image_pass)
     from bench import baselines
 
     backbone, size, batch = "efficientnet_lite0", plan.image_size, plan.batch_size
@@ -337,10 +337,8 @@ def measure_frozen_training(faces: Faces, plan: Plan, n_classes: int) -> dict[st
         for p in range(cfg.feature_passes)])
     extract_s = time.perf_counter() - start
     # ... then the head alone on the cached vectors, every epoch reshuffled.
-    onehot = np.eye(n_classes, dtype=np.float32)[np.tile(faces.labels, cfg.feature_passes)]
-    rows = tf.data.Dataset.from_tensor_slices((features, onehot)).shuffle(
-        len(features), seed=0, reshuffle_each_iteration=True).batch(batch).prefetch(
-        tf.data.AUTOTUNE)
+    rows = feature_dataset(features, np.tile(faces.labels, cfg.feature_passes), n_classes,
+                           batch, seed=0)
     head = compiled(feature_head(features.shape[1], n_classes, cfg.head))
     head.fit(rows, epochs=1, verbose=0)  # trace, untimed
     start = time.perf_counter()

@@ -103,6 +103,16 @@ def to_uint8(batches: Iterable) -> np.ndarray:
     return np.clip(np.rint(np.concatenate(arrays) * 255.0), 0, 255).astype(np.uint8)
 
 
+def feature_dataset(features: np.ndarray, labels: np.ndarray, n_classes: int,
+                    batch_size: int, seed: int | None) -> tf.data.Dataset:
+    """(features, one-hot) batches; shuffled every epoch when a seed is given."""
+    onehot = np.eye(n_classes, dtype=np.float32)[labels]
+    ds = tf.data.Dataset.from_tensor_slices((features.astype(np.float32), onehot))
+    if seed is not None:
+        ds = ds.shuffle(len(features), seed=seed, reshuffle_each_iteration=True)
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
 def feature_head(n_features: int, n_classes: int, head: HeadConfig) -> keras.Model:
     """The dense head alone: (B, n_features) vectors -> class probabilities."""
     features = keras.Input((n_features,), dtype="float32", name="features_in")

@@ -42,7 +42,7 @@ from backend.training.callbacks import (LAST_MODEL, CancelCallback, ProgressCall
                                         save_last_model, write_json)
 from backend.training.config import TrainConfig
 from backend.training.features import (cache_root, compose, extract_features, feature_cache_key,
-                                       feature_head, image_pass, to_uint8)
+                                       feature_dataset, feature_head, image_pass, to_uint8)
 from backend.training.schedules import cycle_learning_rate, should_stop, unfreeze_plan
 
 BEST_WEIGHTS = "best.weights.h5"
@@ -344,8 +344,8 @@ def _train_on_features(run: _Run) -> None:
     head = (feature_head(train_f.shape[1], n_classes, cfg.head) if extractor is not None
             else build_model(cfg.backbone, n_classes, cfg.image_size, weights="none",
                              saliency="none", head=cfg.head))
-    train_ds = _feature_dataset(train_f, train_labels, n_classes, cfg.batch_size, cfg.seed)
-    val_ds = _feature_dataset(val_f, val_y, n_classes, cfg.batch_size, None)
+    train_ds = feature_dataset(train_f, train_labels, n_classes, cfg.batch_size, cfg.seed)
+    val_ds = feature_dataset(val_f, val_y, n_classes, cfg.batch_size, None)
     stage = Stage(0, "head", 0, cfg.epochs, KEEP, cfg.learning_rate)
     # An image run's final weights are the composed model's; the head checkpoints alone.
     best = run.run_dir / (HEAD_WEIGHTS if extractor is not None else BEST_WEIGHTS)
@@ -392,16 +392,6 @@ def _descriptor_featurizer(run: _Run, strengths: np.ndarray):
         return face_descriptors(images, cache_dir=run.cache / "descriptors", workers=workers,
                                 progress=hook)
     return featurize
-
-
-def _feature_dataset(features: np.ndarray, labels: np.ndarray, n_classes: int,
-                     batch_size: int, seed: int | None) -> tf.data.Dataset:
-    """(features, one-hot) batches; shuffled every epoch when a seed is given."""
-    onehot = np.eye(n_classes, dtype=np.float32)[labels]
-    ds = tf.data.Dataset.from_tensor_slices((features.astype(np.float32), onehot))
-    if seed is not None:
-        ds = ds.shuffle(len(features), seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
 def _load_layer_weights(model: keras.Model, path: Path) -> None:
