@@ -2,6 +2,9 @@
 class frequencies (the balanced test split over-represents the rare age groups)."""
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -37,3 +40,25 @@ def natural_test_frame(dataset_dir, source_label_counts: np.ndarray, seed: int =
     pool = pd.concat([manifest[manifest["split"] == "test"], unused], ignore_index=True)
     chosen = natural_sample(pool["label"].to_numpy(), source_label_counts, seed)
     return pool.iloc[chosen].reset_index(drop=True)
+
+
+def source_class_counts(dataset_dir) -> np.ndarray:
+    """The source's real class mix: every parsable face of the scheme's ages in a prepared
+    dataset (used and unused rows), before balancing."""
+    root = Path(dataset_dir)
+    manifest = pd.read_csv(root / "manifest.csv", keep_default_na=False)
+    unused = pd.read_csv(root / "unused.csv", keep_default_na=False)
+    scheme = json.loads((root / "scheme.json").read_text())
+    labels = np.concatenate([manifest["label"].to_numpy(), unused["label"].to_numpy()])
+    return np.bincount(labels, minlength=len(scheme["edges"]) - 1)
+
+
+def natural_test_set(dataset_dir, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The natural test set of a prepared dataset: its rows, its uint8 crops, and the
+    source class counts it was sampled to."""
+    from backend.data.images import load_image
+
+    counts = source_class_counts(dataset_dir)
+    frame = natural_test_frame(dataset_dir, counts, seed)
+    images = np.stack([load_image(p) for p in frame["crop_path"]])
+    return frame, images, counts

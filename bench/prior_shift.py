@@ -44,10 +44,8 @@ def main(argv: list[str] | None = None) -> int:
 def run(seed: int) -> dict:
     import pandas as pd
 
-    from backend.data.images import load_image
     from backend.evaluation.priors import prior_shift
-    from bench.natural import natural_test_frame
-    from bench.run import _source_class_counts
+    from bench.natural import natural_test_set
     from storage import datasets, runs
     from worker.console import Console
     from worker.context import AppContext
@@ -60,9 +58,7 @@ def run(seed: int) -> dict:
     if not all_runs:
         raise SystemExit(f"no runs under {app.settings.home}: run `make bench` first")
     dataset_dir = app.paths.resolve(datasets.get_dataset(app.db, all_runs[0].dataset_id).dir)
-    counts = _source_class_counts(dataset_dir)
-    frame = natural_test_frame(dataset_dir, counts, seed)
-    images = np.stack([load_image(p) for p in frame["crop_path"]])
+    frame, images, counts = natural_test_set(dataset_dir, seed)
     labels = frame["label"].to_numpy()
     manifest = pd.read_csv(dataset_dir / "manifest.csv", keep_default_na=False)
     train_prior = np.bincount(manifest.loc[manifest["split"] == "train", "label"],

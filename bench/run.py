@@ -21,8 +21,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
 README = REPO / "README.md"
@@ -151,18 +149,14 @@ def dashboard_speed() -> dict[str, Any]:
 
 def natural_eval(ctx, prep: dict[str, Any], rows: dict[str, dict], seed: int):
     """Metrics of every run on the natural test set, and its (path, age) items."""
-    from backend.data.images import load_image
     from backend.evaluation.evaluate import evaluate_probs
-    from bench.natural import natural_test_frame
+    from bench.natural import natural_test_set
     from storage import runs
     from worker.stages.predictions import predict
 
     app = ctx.app
-    dataset_dir = app.paths.resolve(prep["dir"])
-    # UTKFace's real class mix: every parsable face of ages 1-99, before balancing.
-    counts = _source_class_counts(dataset_dir)
-    frame = natural_test_frame(dataset_dir, counts, seed)
-    images = np.stack([load_image(p) for p in frame["crop_path"]])
+    # Sampled to UTKFace's real class mix: every parsable face of ages 1-99.
+    frame, images, counts = natural_test_set(app.paths.resolve(prep["dir"]), seed)
     labels = frame["label"].to_numpy()
     out = {}
     for i, (name, row) in enumerate(rows.items()):
@@ -172,16 +166,6 @@ def natural_eval(ctx, prep: dict[str, Any], rows: dict[str, dict], seed: int):
         runs.record_metrics(app.db, run.id, "natural", out[name])
     ctx.progress(len(rows), len(rows), "natural test set")
     return out, list(zip(frame["source_path"], frame["age"].astype(int)))
-
-
-def _source_class_counts(dataset_dir: Path) -> np.ndarray:
-    import pandas as pd
-
-    manifest = pd.read_csv(dataset_dir / "manifest.csv", keep_default_na=False)
-    unused = pd.read_csv(dataset_dir / "unused.csv", keep_default_na=False)
-    scheme = json.loads((dataset_dir / "scheme.json").read_text())
-    labels = np.concatenate([manifest["label"].to_numpy(), unused["label"].to_numpy()])
-    return np.bincount(labels, minlength=len(scheme["edges"]) - 1)
 
 
 def targets(rows: dict[str, dict]) -> dict[str, dict]:

@@ -1,7 +1,7 @@
 """Tests of the natural-distribution test-set sampler."""
 import numpy as np
 
-from bench.natural import natural_sample
+from bench.natural import natural_sample, source_class_counts
 
 
 def test_sample_matches_the_real_class_frequencies():
@@ -17,3 +17,11 @@ def test_sample_is_reproducible_and_has_no_repeats():
     a = natural_sample(labels, np.array([1, 1]), seed=3)
     assert np.array_equal(a, natural_sample(labels, np.array([1, 1]), seed=3))
     assert len(np.unique(a)) == len(a) == 80
+
+
+def test_source_counts_take_used_and_unused_rows_per_class(tmp_path):
+    """Check that the source's class counts add the manifest's and unused.csv's labels."""
+    (tmp_path / "manifest.csv").write_text("label,split\n0,train\n2,test\n2,val\n")
+    (tmp_path / "unused.csv").write_text("label\n0\n0\n1\n")
+    (tmp_path / "scheme.json").write_text('{"edges": [1, 20, 40, 60]}')
+    assert source_class_counts(tmp_path).tolist() == [3, 1, 2]
