@@ -63,9 +63,9 @@ def run(seed: int) -> dict:
     manifest = pd.read_csv(dataset_dir / "manifest.csv", keep_default_na=False)
     train_prior = np.bincount(manifest.loc[manifest["split"] == "train", "label"],
                               minlength=len(counts))
-    out = {}
+    out, memo = {}, {}
     for run in sorted(all_runs, key=lambda r: r.id):
-        probs = predict(ctx, run, images)
+        probs = predict(ctx, run, images, memo=memo)
         fixed = prior_shift(probs, train_prior, counts).argmax(axis=1)
         out[f"{run.name or run.kind} #{run.id}"] = {
             "accuracy": float((probs.argmax(axis=1) == labels).mean()),

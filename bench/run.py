@@ -158,11 +158,12 @@ def natural_eval(ctx, prep: dict[str, Any], rows: dict[str, dict], seed: int):
     # Sampled to UTKFace's real class mix: every parsable face of ages 1-99.
     frame, images, counts = natural_test_set(app.paths.resolve(prep["dir"]), seed)
     labels = frame["label"].to_numpy()
-    out = {}
+    out, memo = {}, {}
     for i, (name, row) in enumerate(rows.items()):
         ctx.progress(i, len(rows), "natural test set")
         run = runs.get_run(app.db, row["run_id"])
-        out[name] = evaluate_probs(labels, predict(ctx, run, images), len(counts))
+        # Members come first in `rows`: the ensembles reuse their probabilities.
+        out[name] = evaluate_probs(labels, predict(ctx, run, images, memo=memo), len(counts))
         runs.record_metrics(app.db, run.id, "natural", out[name])
     ctx.progress(len(rows), len(rows), "natural test set")
     return out, list(zip(frame["source_path"], frame["age"].astype(int)))

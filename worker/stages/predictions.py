@@ -39,20 +39,32 @@ def probs_on(ctx: StageContext, run: Run, split: str, images: np.ndarray, *,
 
 
 def predict(ctx: StageContext, run: Run, images: np.ndarray, *, greyscale: bool = False,
-            split: str | None = None) -> np.ndarray:
+            split: str | None = None, memo: dict[int, np.ndarray] | None = None) -> np.ndarray:
     """Class probabilities of `run` on uint8 crops: a member directly, an ensemble
     through its members (reusing their cached probabilities when `split` names a split
-    of the run's dataset)."""
+    of the run's dataset).
+
+    `memo` maps run ids to probabilities already computed on these same images (and
+    colour mode); it is read and filled, so runs and ensembles predicted one after the
+    other on one image set compute each member once.
+    """
     from backend.ensemble import ensemble_predict
     from backend.training.runs import predict_probs
 
+    if memo is not None and run.id in memo:
+        return memo[run.id]
     if run.kind == "train":
-        return predict_probs(run_dir(ctx, run), images, greyscale=greyscale,
-                             cache_dir=ctx.app.paths.cache_dir("features"))
-    members = [runs.get_run(ctx.app.db, member) for member in run.members]
-    member_probs = [probs_on(ctx, m, split, images, greyscale=greyscale) if split
-                    else predict(ctx, m, images, greyscale=greyscale) for m in members]
-    return ensemble_predict(run_dir(ctx, run), member_probs)
+        probs = predict_probs(run_dir(ctx, run), images, greyscale=greyscale,
+                              cache_dir=ctx.app.paths.cache_dir("features"))
+    else:
+        members = [runs.get_run(ctx.app.db, member) for member in run.members]
+        member_probs = [probs_on(ctx, m, split, images, greyscale=greyscale) if split
+                        else predict(ctx, m, images, greyscale=greyscale, memo=memo)
+                        for m in members]
+        probs = ensemble_predict(run_dir(ctx, run), member_probs)
+    if memo is not None:
+        memo[run.id] = probs
+    return probs
 
 
 def evaluate_split(ctx: StageContext, run: Run, split: str = "test") -> dict[str, Any]:

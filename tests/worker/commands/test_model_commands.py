@@ -62,6 +62,26 @@ def test_ensemble_creates_a_run_that_evaluate_accepts(members, capsys):
     assert code == 0 and again["accuracy"] == ens["accuracy"]
 
 
+def test_ensemble_prediction_reuses_member_probabilities_from_the_memo(members, capsys):
+    """Check that an ensemble predicted with a memo takes its members' probabilities from
+    it (here a made-up certainty for class 3) and adds its own."""
+    from storage import runs
+    from worker.context import AppContext
+    from worker.stages.base import StageContext
+    from worker.stages.predictions import predict
+
+    code, ens = _json(capsys, "ensemble", "--runs", *map(str, members), "--method", "average")
+    assert code == 0
+    ctx = StageContext(app=AppContext(), progress=lambda *args: None)
+    images = np.zeros((4, 32, 32, 3), np.uint8)
+    certain = np.tile(np.eye(5, dtype=np.float32)[3], (4, 1))
+    memo = {member: certain for member in members}
+    probs = predict(ctx, runs.get_run(ctx.app.db, ens["run_id"]), images, memo=memo)
+    # Real smoke members never output exact one-hots: these came from the memo.
+    np.testing.assert_allclose(probs, certain, atol=1e-6)
+    assert memo[ens["run_id"]] is probs
+
+
 def test_evaluate_on_an_external_dataset_records_its_own_scope(members, tmp_path, capsys):
     """Check that evaluate --source/--path scores the run on outside images."""
     csv = make_csv_source(tmp_path / "outside", n=15, seed=7)
