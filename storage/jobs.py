@@ -172,6 +172,17 @@ def mark_lost(db: Database, job_id: int, reason: str = "worker lost") -> Job:
         return Job.from_row(row)
 
 
+def reap_lost(db: Database, timeout_seconds: float) -> list[Job]:
+    """Fail every running job whose heartbeat has been silent for `timeout_seconds`:
+    its worker died (kill -9, the OOM killer), so nobody else will end it."""
+    lost = []
+    for job in find_stale_running(db, timeout_seconds):
+        lost.append(mark_lost(db, job.id, reason=(
+            f"worker lost: no heartbeat from {job.worker or 'its worker'} for more than "
+            f"{timeout_seconds:.0f} s")))
+    return lost
+
+
 def _locked(session, job_id: int) -> JobRow:
     """The job row, locked against concurrent writers; JobNotFound otherwise."""
     return get_row(session, JobRow, job_id, JobNotFound, for_update=True)

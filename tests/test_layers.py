@@ -35,3 +35,78 @@ def test_package_respects_its_import_rules(package):
         if bad:
             offenders[str(path.relative_to(REPO))] = sorted(bad)
     assert offenders == {}
+
+
+PROJECT = ("backend", "storage", "worker", "dashboard", "bench")
+
+
+def module_name(path: Path) -> str:
+    """backend/data/faces.py -> backend.data.faces; a package's __init__ is the package."""
+    parts = list(path.relative_to(REPO).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def project_imports(name: str, path: Path, modules: set[str]) -> set[str]:
+    """The project modules one module imports anywhere (lazy imports included): a circle
+    hidden inside a function is still a circle."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names if alias.name in modules}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+                package = package[:len(package) - node.level + 1]
+                base = ".".join(package + ([node.module] if node.module else []))
+            for alias in node.names:
+                # `from pkg import mod` imports the submodule; `from mod import name` the module.
+                target = f"{base}.{alias.name}"
+                if target in modules or base in modules:
+                    found.add(target if target in modules else base)
+    return found - {name}
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for other in sorted(graph[node]):
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            group = []
+            while not group or group[-1] != node:
+                group.append(stack.pop())
+            if len(group) > 1:
+                cycles.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return cycles
+
+
+def project_graph() -> dict[str, set[str]]:
+    paths = {module_name(p): p for package in PROJECT for p in (REPO / package).rglob("*.py")}
+    return {name: project_imports(name, path, set(paths)) for name, path in paths.items()}
+
+
+def test_import_cycle_finder_finds_a_circle():
+    """Check that the cycle finder reports a loop of three modules and nothing else."""
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert import_cycles(graph) == [["a", "b", "c"]]
+
+
+def test_no_module_imports_itself_in_a_circle():
+    """Check that no import circle joins project modules, lazy imports included."""
+    assert import_cycles(project_graph()) == []

@@ -13,11 +13,8 @@ from storage import jobs
 from storage.errors import JobStateError
 from storage.records import Job
 from worker.context import AppContext
-from worker.stages.base import StageContext
-
-
-class JobCancelled(RuntimeError):
-    """A stage noticed that its job was asked to stop."""
+from worker.stages.base import JobCancelled, StageContext
+from worker.stages.registry import STAGES
 
 
 class JobReporter:
@@ -84,8 +81,6 @@ def worker_name() -> str:
 
 def execute(app: AppContext, job_id: int, *, task_id: str | None = None) -> Job:
     """Run a queued job's stage and record how it ended."""
-    from worker.stages.registry import STAGES
-
     job = jobs.get_job(app.db, job_id)
     if job.finished:
         return job  # a redelivered message for a job already done
@@ -100,7 +95,8 @@ def execute(app: AppContext, job_id: int, *, task_id: str | None = None) -> Job:
         if reporter.should_stop():
             raise JobCancelled(f"job {job_id} was cancelled before it started")
         stage = StageContext(app=app, job_id=job_id, progress=reporter.progress,
-                             cancel=reporter.should_stop, log=reporter.log)
+                             cancel=reporter.should_stop, log=reporter.log,
+                             run_child=lambda child_id: execute(app, child_id))
         outputs: dict[str, Any] = STAGES[job.kind](stage, job.params) or {}
         reporter.flush()
         jobs.set_outputs(app.db, job_id, **outputs)

@@ -1,13 +1,15 @@
-"""Submit, cancel, retry and reap jobs by name. The dashboard and the command line
-call these; they never import TensorFlow."""
+"""Submit, cancel and retry jobs by name. The dashboard and the command line call
+these; they never import TensorFlow."""
 from __future__ import annotations
 
 from typing import Any
 
 from storage import jobs
 from storage.records import Job
+from worker.celery_app import celery_app
 from worker.context import AppContext
 from worker.jobspecs import validate_params
+from worker.local_runner import ensure_local_runner
 
 
 def task_id_for(job: Job) -> str:
@@ -15,11 +17,9 @@ def task_id_for(job: Job) -> str:
     return f"agerec-job-{job.id}-{job.attempts}"
 
 
-def submit(app: AppContext, kind: str, params: dict[str, Any], *,
-           parent_id: int | None = None, dispatch: bool = True) -> Job:
+def submit(app: AppContext, kind: str, params: dict[str, Any], *, dispatch: bool = True) -> Job:
     """Validate `params`, record a queued job and hand it to whoever runs jobs."""
-    clean = validate_params(kind, params)
-    job = jobs.create_job(app.db, kind, clean, parent_id=parent_id)
+    job = jobs.create_job(app.db, kind, validate_params(kind, params))
     if dispatch:
         _dispatch(app, job)
     return job
@@ -32,8 +32,6 @@ def cancel(app: AppContext, job_id: int) -> Job:
             cancel(app, child.id)
     job = jobs.request_cancel(app.db, job_id)
     if job.status == "cancelled" and app.settings.broker_url:
-        from worker.celery_app import celery_app
-
         celery_app().control.revoke(task_id_for(job))
     return job
 
@@ -46,24 +44,10 @@ def retry(app: AppContext, job_id: int) -> Job:
     return job
 
 
-def reap_lost(app: AppContext) -> list[Job]:
-    """Mark running jobs whose heartbeat went silent as failed: 'worker lost'."""
-    lost = []
-    for job in jobs.find_stale_running(app.db, app.settings.heartbeat_timeout):
-        lost.append(jobs.mark_lost(app.db, job.id, reason=(
-            f"worker lost: no heartbeat from {job.worker or 'its worker'} for more than "
-            f"{app.settings.heartbeat_timeout:.0f} s")))
-    return lost
-
-
 def _dispatch(app: AppContext, job: Job) -> None:
     """Send by name to Celery, or make sure the embedded local runner is up."""
     if app.settings.broker_url:
-        from worker.celery_app import celery_app
-
         celery_app().send_task(job.kind, args=[job.id], task_id=task_id_for(job),
-                               queue=app.settings.queue)
+                               queue=app.settings.queue, ignore_result=True)
     else:
-        from worker.local_runner import ensure_local_runner
-
         ensure_local_runner(app.settings)

@@ -13,6 +13,7 @@ from storage import jobs
 from storage.errors import JobStateError
 from storage.settings import Settings
 from worker.context import AppContext
+from worker.execute import execute
 
 
 def lock_path(settings: Settings) -> Path:
@@ -58,9 +59,6 @@ def claim_next(app: AppContext):
 
 def serve(app: AppContext, *, idle_exit: float | None = None, poll: float = 0.5) -> None:
     """Run queued jobs one at a time until idle for `idle_exit` seconds (None: forever)."""
-    from worker.execute import execute
-    from worker.jobs import reap_lost
-
     handle = open(lock_path(app.settings), "a+")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -72,7 +70,7 @@ def serve(app: AppContext, *, idle_exit: float | None = None, poll: float = 0.5)
     handle.flush()
     idle_since = time.monotonic()
     while True:
-        reap_lost(app)
+        jobs.reap_lost(app.db, app.settings.heartbeat_timeout)
         job = claim_next(app)
         if job is None:
             if idle_exit is not None and time.monotonic() - idle_since > idle_exit:

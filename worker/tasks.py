@@ -5,27 +5,27 @@ from __future__ import annotations
 import threading
 import time
 
+from celery import Celery
 from celery.signals import worker_ready
 
-from worker.celery_app import celery_app
+from storage.jobs import reap_lost
 from worker.context import AppContext
+from worker.execute import execute
 from worker.jobspecs import JOB_KINDS
 
-app = celery_app()
+
+def run_job(job_id: int, task_id: str | None = None) -> None:
+    """What every task does: run the job to its end (a finished job is left as it is)."""
+    execute(AppContext(), int(job_id), task_id=task_id)
 
 
-def _make_task(kind: str):
-    @app.task(name=kind, bind=True, acks_late=True)
-    def run_job(self, job_id: int) -> dict:
-        from worker.execute import execute
+def register_tasks(app: Celery) -> None:
+    """One task per job kind, named by the kind, so a job is sent by name."""
+    for kind in JOB_KINDS:
+        def task(self, job_id: int) -> None:
+            run_job(job_id, task_id=self.request.id)
 
-        job = execute(AppContext(), int(job_id), task_id=self.request.id)
-        return {"id": job.id, "status": job.status}
-
-    return run_job
-
-
-TASKS = {kind: _make_task(kind) for kind in JOB_KINDS}
+        app.task(name=kind, bind=True)(task)
 
 
 @worker_ready.connect
@@ -35,12 +35,10 @@ def _start_reaper(**_) -> None:
 
 
 def _reap_forever() -> None:
-    from worker.jobs import reap_lost
-
     ctx = AppContext()
     while True:
         try:
-            reap_lost(ctx)
+            reap_lost(ctx.db, ctx.settings.heartbeat_timeout)
         except Exception:  # the database may be briefly unavailable; try again later
             pass
         time.sleep(max(1.0, ctx.settings.heartbeat_seconds))

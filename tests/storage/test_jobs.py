@@ -8,8 +8,8 @@ import pytest
 from storage.errors import JobNotFound, JobStateError
 from storage.jobs import (LOG_TAIL_CHARS, append_log, children, count_jobs, create_job,
                           find_stale_running, finish_job, get_job, heartbeat, list_jobs,
-                          mark_lost, mark_running, request_cancel, reset_for_retry, set_outputs,
-                          update_progress)
+                          mark_lost, mark_running, reap_lost, request_cancel, reset_for_retry,
+                          set_outputs, update_progress)
 from storage.tables import JobRow, utcnow
 
 
@@ -224,3 +224,16 @@ def test_mark_lost_leaves_finished_job(db):
     job = create_job(db, "train")
     done = finish_job(db, job.id, "succeeded")
     assert mark_lost(db, job.id) == done
+
+
+def test_reap_lost_fails_only_silent_running_jobs_naming_the_worker(db):
+    """Check that reap_lost fails a running job silent for longer than the timeout, with
+    'worker lost' and the worker's name, and leaves a fresh one running."""
+    stale = mark_running(db, create_job(db, "train").id, "host:123")
+    fresh = mark_running(db, create_job(db, "train").id, "host:456")
+    _age_heartbeat(db, stale.id, 600)
+    lost = reap_lost(db, 300)
+    assert [job.id for job in lost] == [stale.id]
+    assert lost[0].status == "failed"
+    assert lost[0].error == "worker lost: no heartbeat from host:123 for more than 300 s"
+    assert get_job(db, fresh.id).status == "running"

@@ -92,7 +92,8 @@ def test_killed_worker_leaves_job_failed_as_worker_lost_and_retry_succeeds(mode,
     wait_for(lambda: stored.get_job(app.db, job.id).progress.get("stage") == "detect", 120,
              "face detection to start")
     worker.kill9()
-    lost = wait_for(lambda: jobs.reap_lost(app) or _finished(app, job.id), 30, "the job to be reaped")
+    wait_for(lambda: stored.reap_lost(app.db, app.settings.heartbeat_timeout)
+             or _finished(app, job.id), 30, "the job to be reaped")
     lost = stored.get_job(app.db, job.id)
     assert lost.status == "failed" and lost.error.startswith("worker lost")
     start_worker()

@@ -65,7 +65,7 @@ def handle_submit(args: argparse.Namespace, console: Console) -> int:
 
 def handle_list(args: argparse.Namespace, console: Console) -> int:
     app = AppContext()
-    jobs.reap_lost(app)
+    stored.reap_lost(app.db, app.settings.heartbeat_timeout)
     rows = stored.list_jobs(app.db, limit=args.limit, status=args.status, parent_id=None)
     console.result({"jobs": [job_json(j) for j in rows]},
                    "\n".join(_line(j) for j in rows) or "no jobs yet")
@@ -74,7 +74,7 @@ def handle_list(args: argparse.Namespace, console: Console) -> int:
 
 def handle_show(args: argparse.Namespace, console: Console) -> int:
     app = AppContext()
-    jobs.reap_lost(app)
+    stored.reap_lost(app.db, app.settings.heartbeat_timeout)
     job = stored.get_job(app.db, args.id)
     payload = job_json(job, with_children=True, app=app)
     lines = [_line(job)] + ["  " + _line(c) for c in stored.children(app.db, job.id)]

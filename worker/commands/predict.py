@@ -9,6 +9,7 @@ from storage import datasets, runs
 from worker.console import Console
 from worker.context import AppContext
 from worker.stages.base import StageContext
+from worker.stages.predictions import predict
 
 
 def register(sub) -> None:
@@ -22,7 +23,6 @@ def register(sub) -> None:
 def handle(args: argparse.Namespace, console: Console) -> int:
     from backend.data.faces import extract_face
     from backend.data.images import ImageReadError, load_image
-    from worker.stages.predictions import predict
 
     app = AppContext()
     run = runs.get_run(app.db, args.run)

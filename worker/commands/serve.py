@@ -8,8 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from worker.celery_app import celery_app
 from worker.console import Console
 from worker.context import AppContext
+from worker.local_runner import ensure_local_runner, is_running, serve
 
 
 def register(sub) -> None:
@@ -28,17 +30,12 @@ def handle_worker(args: argparse.Namespace, console: Console) -> int:
     app = AppContext()
     if not app.settings.broker_url:
         if args.ping:
-            from worker.local_runner import is_running
-
             return 0 if is_running(app.settings) else 1
         console.info("no AGEREC_BROKER_URL: running jobs in the local runner (Ctrl-C stops)")
-        from worker.local_runner import serve
-
         app.db  # migrate before the first job
         serve(app)
         return 0
-    from worker.tasks import app as celery
-
+    celery = celery_app()
     if args.ping:
         replies = celery.control.inspect(timeout=5).ping() or {}
         return 0 if replies else 1
@@ -53,8 +50,6 @@ def handle_dashboard(args: argparse.Namespace, console: Console) -> int:
     app = AppContext()
     app.db  # create and migrate the database before the first page reads it
     if not app.settings.broker_url:
-        from worker.local_runner import ensure_local_runner
-
         ensure_local_runner(app.settings)
     entry = Path(importlib.util.find_spec("dashboard").submodule_search_locations[0]) / "app.py"
     cmd = [sys.executable, "-m", "streamlit", "run", str(entry), "--server.port", str(args.port),

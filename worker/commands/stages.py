@@ -9,6 +9,7 @@ from worker.console import Console
 from worker.context import AppContext
 from worker.jobspecs import ENSEMBLE_METHODS, GRADCAM_METHODS, validate_params
 from worker.stages.base import StageContext
+from worker.stages.registry import STAGES
 
 
 def register(sub) -> None:
@@ -59,8 +60,6 @@ def _json(parser):
 
 def run_stage(kind: str, params: dict[str, Any], console: Console) -> dict[str, Any]:
     """Validate as `agerec jobs submit` would, then run the stage here, progress on stderr."""
-    from worker.stages.registry import STAGES
-
     clean = validate_params(kind, {k: v for k, v in params.items() if v is not None})
     return STAGES[kind](StageContext(app=AppContext(), progress=console.progress), clean)
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from storage import jobs
-from worker.stages.base import StageContext
+from worker.jobspecs import validate_params
+from worker.stages.base import JobCancelled, StageContext
 
 # What preprocessing each preset implies when the launch does not say.
 PIPELINE_DEFAULTS = {
@@ -62,22 +63,21 @@ class _Steps:
 
     def run(self, step: str, kind: str, params: dict[str, Any]) -> dict[str, Any]:
         """Run (or reuse, or resume) one step; its outputs, or an error if it did not succeed."""
-        from worker.execute import JobCancelled, execute
-        from worker.jobs import submit
-
-        app, db = self.ctx.app, self.ctx.app.db
+        db = self.ctx.app.db
         if self.ctx.cancel():
             raise JobCancelled(f"pipeline cancelled before step {step!r}")
         child = jobs.get_job(db, self.ids[step]) if step in self.ids else None
         if child is None:
-            child = submit(app, kind, params, parent_id=self.ctx.job_id, dispatch=False)
+            # Validated like any submitted job; this pipeline runs it, nobody else.
+            child = jobs.create_job(db, kind, validate_params(kind, params),
+                                    parent_id=self.ctx.job_id)
             self.ids[step] = child.id
             jobs.set_outputs(db, self.ctx.job_id, steps=self.ids)
         elif child.status in ("failed", "cancelled"):
             child = jobs.reset_for_retry(db, child.id)
         if child.status != "succeeded":
             self.ctx.progress(len(self.ids) - 1, self.total, step)
-            child = execute(app, child.id)
+            child = self.ctx.run_child(child.id)
         if child.status == "cancelled":
             raise JobCancelled(f"step {step!r} (job {child.id}) was cancelled")
         if child.status != "succeeded":
