@@ -2,8 +2,10 @@
 the value and what is allowed (the style of scikit-learn's validation)."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from numbers import Real
+from pathlib import Path
 from typing import Any
 
 
@@ -80,3 +82,89 @@ def _bounds_text(low: Any, high: Any) -> str:
     if high is not None:
         return f" <= {high}"
     return ""
+
+
+# Declared constraints: what one parameter allows, stated once and read by every
+# surface (validation, the command line's flags, the dashboard's widgets), in the
+# manner of scikit-learn's `_parameter_constraints`.
+
+class Constraint:
+    """What values one parameter allows."""
+
+    def check(self, value: Any, *, param: str, func: str) -> Any:
+        """`value` normalised, or InvalidParameterError naming param, value and what is allowed."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Interval(Constraint):
+    """A number of `type` (int or float) inside [low, high]; None leaves a side open."""
+
+    type: type = int
+    low: float | None = None
+    high: float | None = None
+
+    def check(self, value: Any, *, param: str, func: str) -> Any:
+        checker = check_int if self.type is int else check_float
+        return checker(value, param=param, func=func, low=self.low, high=self.high)
+
+
+@dataclass(frozen=True)
+class Choice(Constraint):
+    """One name out of a registry, read only when first needed (registries are lazy)."""
+
+    registry: Callable[[], Iterable[str]]
+
+    def options(self) -> tuple[str, ...]:
+        return tuple(self.registry())
+
+    def check(self, value: Any, *, param: str, func: str) -> Any:
+        return check_choice(value, self.options(), param=param, func=func)
+
+
+@dataclass(frozen=True)
+class Boolean(Constraint):
+    """True or false, from a bool or the usual strings ('true', 'no', '1')."""
+
+    def check(self, value: Any, *, param: str, func: str) -> bool:
+        return check_bool(value, param=param, func=func)
+
+
+@dataclass(frozen=True)
+class Text(Constraint):
+    """Any text, such as a class scheme ('5', '1,20,40,100') or a weights choice."""
+
+    def check(self, value: Any, *, param: str, func: str) -> str:
+        return str(value)
+
+
+@dataclass(frozen=True)
+class FilePath(Constraint):
+    """A file or folder, made absolute where it is given so it means the same elsewhere."""
+
+    def check(self, value: Any, *, param: str, func: str) -> str:
+        return str(Path(str(value)).expanduser().resolve())
+
+
+@dataclass(frozen=True)
+class ListOf(Constraint):
+    """A list whose every item meets `item`, from a list or comma-separated text."""
+
+    item: Constraint
+    min_length: int = 0
+
+    def check(self, value: Any, *, param: str, func: str) -> list[Any]:
+        items = _as_list(value)
+        if len(items) < self.min_length:
+            raise InvalidParameterError(param, func, f"a list of at least {self.min_length}",
+                                        value)
+        return [self.item.check(v, param=param, func=func) for v in items]
+
+
+def _as_list(value: Any) -> list[Any]:
+    """A list as given, or text split on commas ('3,4' and ['3', '4,5'] both work)."""
+    parts = list(value) if isinstance(value, (list, tuple)) else [value]
+    out: list[Any] = []
+    for part in parts:
+        out += [v.strip() for v in part.split(",") if v.strip()] if isinstance(part, str) else [part]
+    return out

@@ -8,7 +8,7 @@ from typing import Any
 import streamlit as st
 
 from backend.models.registry import BACKBONES
-from backend.params import InvalidParameterError
+from backend.params import Boolean, Choice, Interval, InvalidParameterError, ListOf
 from worker.jobspecs import JOB_PARAMS, Param
 
 # Id parameters offered as pickers of existing rows instead of bare numbers.
@@ -19,9 +19,16 @@ _BACKBONE_PARAMS = ("backbone", "members")
 @st.cache_data(ttl=600, show_spinner="Reading the backend's registries…")
 def choices() -> dict[str, dict[str, list[str] | None]]:
     """Every registry choice list (they change with the code only, so rarely re-read)."""
-    return {kind: {spec.name: [str(c) for c in spec.choices()]
-                   for spec in specs if spec.choices is not None}
+    return {kind: {spec.name: [str(c) for c in choice.options()]
+                   for spec in specs if (choice := _choice(spec)) is not None}
             for kind, specs in JOB_PARAMS.items()}
+
+
+def _choice(spec: Param) -> Choice | None:
+    """The registry a parameter (or each item of a list parameter) is chosen from."""
+    constraint = spec.constraint
+    item = constraint.item if isinstance(constraint, ListOf) else constraint
+    return item if isinstance(item, Choice) else None
 
 
 def ordered(options: Sequence[str], default: Any) -> list[str]:
@@ -41,31 +48,38 @@ def param_widget(spec: Param, options: list[str] | None,
     """The widget for one parameter; returns its value (None or '' = not given)."""
     label = spec.name + (" *" if spec.required else "")
     picker = dict(pickers.get(ID_PICKERS.get(spec.name, ""), []))
-    if picker and spec.kind == "ids":
+    constraint = spec.constraint
+    is_list = isinstance(constraint, ListOf)
+    if picker and is_list:
         return st.multiselect(label, list(picker), format_func=picker.get, help=spec.help, key=key)
-    if picker and spec.kind == "int":
+    if picker:
         return st.selectbox(label, list(picker), format_func=picker.get, help=spec.help, key=key,
                             index=0 if spec.required else None, placeholder="(not set)")
-    if spec.kind == "choice" and options is not None:
+    if _choice(spec) is not None and options is not None:
+        if is_list:
+            return st.multiselect(label, options, default=spec.default or [],
+                                  format_func=_describe(spec), placeholder="(default)",
+                                  help=spec.help, key=key)
         default = spec.default
         return st.selectbox(label, ordered(options, default), format_func=_describe(spec),
                             index=0 if default is not None else None,
                             placeholder="(default)", help=spec.help, key=key)
-    if spec.kind == "choices" and options is not None:
-        return st.multiselect(label, options, default=spec.default or [],
-                              format_func=_describe(spec), placeholder="(default)",
-                              help=spec.help, key=key)
-    if spec.kind == "int":
-        return st.number_input(label, value=spec.default, min_value=spec.low, step=1,
-                               placeholder="(not set)", help=spec.help, key=key)
-    if spec.kind == "bool":
+    if isinstance(constraint, Interval):
+        # Streamlit wants one numeric type for the value and both bounds.
+        number = constraint.type
+        bound = [None if b is None else number(b)
+                 for b in (spec.default, constraint.low, constraint.high)]
+        return st.number_input(label, value=bound[0], min_value=bound[1], max_value=bound[2],
+                               step=1 if number is int else None, placeholder="(not set)",
+                               help=spec.help, key=key)
+    if isinstance(constraint, Boolean):
         return st.checkbox(label, value=bool(spec.default), help=spec.help, key=key)
-    if spec.kind in ("choice", "choices"):
+    if _choice(spec) is not None:
         # The registry could not be read (see the caption): accept the name as text.
         value = st.text_input(label, value=spec.default or "", help=spec.help, key=key)
         st.caption(f"The list of {spec.name} choices could not be read from the backend.")
         return value
-    hint = "comma-separated ids" if spec.kind == "ids" else None
+    hint = "comma-separated values" if is_list else None
     return st.text_input(label, value=spec.default or "", placeholder=hint, help=spec.help,
                          key=key)
 

@@ -124,10 +124,24 @@ def preset_members(preset: str) -> tuple[str, ...]:
     return PRESET_MEMBERS[preset]
 
 
-def preset_config(preset: str, backbone: str, **overrides: Any) -> TrainConfig:
-    """The preset's config for `backbone`, with `overrides` (field=value) applied.
+# A train job's own words for changes to a preset, each turned into TrainConfig fields.
+GREYSCALE_AUG_PROB = 0.3  # greyscale_aug: chance each training image is shown in grey
+JOB_WORDS = {
+    # patience=N: stop after N epochs without a better validation loss.
+    "patience": lambda n: {"early_stopping_patience": n},
+    # saliency=False: the ablation without the saliency front end; True keeps the preset's.
+    "saliency": lambda keep: {} if keep else {"saliency": "none"},
+    # greyscale_aug=True: train on some grey images too; False keeps the preset's.
+    "greyscale_aug": lambda on: {"augment": {"greyscale_prob": GREYSCALE_AUG_PROB}} if on else {},
+}
 
-    Nested overrides may be dicts: head={"dense_units": [64]} replaces only those fields.
+
+def preset_config(preset: str, backbone: str, **overrides: Any) -> TrainConfig:
+    """The preset's config for `backbone`, with `overrides` applied.
+
+    An override is a TrainConfig field (field=value) or one of a train job's own words
+    in JOB_WORDS (patience=3, saliency=False, greyscale_aug=True). Nested overrides may
+    be dicts: head={"dense_units": [64]} replaces only those fields.
     """
     func = "preset_config"
     check_choice(preset, PRESETS, param="preset", func=func)
@@ -136,13 +150,22 @@ def preset_config(preset: str, backbone: str, **overrides: Any) -> TrainConfig:
         check_choice(backbone, PRESET_MEMBERS["paper"], param="backbone", func=func)
     base = {"paper": _paper, "cpu": _cpu, "smoke": _smoke}[preset](spec)
     names = {f.name for f in dataclasses.fields(TrainConfig)}
-    for key, value in overrides.items():
+    for key, value in _in_field_words(overrides).items():
         check_choice(key, sorted(names), param="overrides", func=func)
         if key in _NESTED and isinstance(value, dict):
             # A dict updates the preset's nested config field by field.
             value = _NESTED[key](**_tuples({**dataclasses.asdict(getattr(base, key)), **value}))
         base = dataclasses.replace(base, **{key: value})
     return base
+
+
+def _in_field_words(overrides: dict[str, Any]) -> dict[str, Any]:
+    """Overrides with every job word (a bool saliency included) turned into fields."""
+    out: dict[str, Any] = {}
+    for key, value in overrides.items():
+        is_word = key in JOB_WORDS and (key != "saliency" or isinstance(value, bool))
+        out.update(JOB_WORDS[key](value) if is_word else {key: value})
+    return out
 
 
 def _paper(spec) -> TrainConfig:

@@ -1,4 +1,4 @@
 """One module per `agerec` subcommand group; each has `register(subparsers)`."""
-from worker.commands import datasets, jobs, predict, preprocess, serve, stages
+from worker.commands import datasets, jobs, predict, serve, stages
 
-COMMANDS = (preprocess, stages, predict, datasets, jobs, serve)
+COMMANDS = (stages, predict, datasets, jobs, serve)

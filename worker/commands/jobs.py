@@ -5,19 +5,22 @@ import argparse
 
 from storage import jobs as stored
 from worker import jobs
+from worker.commands.flags import add_job_flags, add_param_pairs, job_params
 from worker.console import Console
 from worker.context import AppContext
-from worker.jobspecs import JOB_KINDS, parse_assignments
+from worker.jobspecs import JOB_KINDS
 
 
 def register(sub) -> None:
     p = sub.add_parser("jobs", help="submit, list, show, cancel and retry jobs")
     verbs = p.add_subparsers(dest="verb", required=True)
-    s = verbs.add_parser("submit", help="queue a job by name")
-    s.add_argument("kind", choices=JOB_KINDS)
-    s.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
-                   help="a job parameter; repeat for each")
-    _json(s).set_defaults(handler=handle_submit)
+    submit = verbs.add_parser("submit", help="queue a job by name")
+    kinds = submit.add_subparsers(dest="job_kind", required=True, metavar="KIND")
+    for kind in JOB_KINDS:
+        s = kinds.add_parser(kind, help=f"queue a {kind!r} job")
+        add_job_flags(s, kind)
+        add_param_pairs(s)
+        _json(s).set_defaults(handler=handle_submit)
     ls = verbs.add_parser("list", help="recent top-level jobs, newest first")
     ls.add_argument("--limit", type=int, default=20)
     ls.add_argument("--status", help="only jobs with this status")
@@ -58,7 +61,7 @@ def _line(job) -> str:
 
 def handle_submit(args: argparse.Namespace, console: Console) -> int:
     app = AppContext()
-    job = jobs.submit(app, args.kind, parse_assignments(args.param))
+    job = jobs.submit(app, args.job_kind, job_params(args, args.job_kind))
     console.result(job_json(job), f"job {job.id} ({job.kind}) queued")
     return 0
 

@@ -10,20 +10,11 @@ from worker.stages.predictions import dataset_of, evaluate_split, headline, run_
 
 
 def train_config(params: dict[str, Any]):
-    """The TrainConfig a `train` job's parameters ask for: the preset plus overrides."""
+    """The TrainConfig a `train` job's parameters ask for: its preset, with every other
+    parameter (in the job's own words) as an override."""
     from backend.training.config import preset_config
 
-    overrides: dict[str, Any] = {"seed": params.get("seed", 0)}
-    if params.get("weights"):
-        overrides["weights"] = params["weights"]
-    if params.get("saliency") is False:
-        overrides["saliency"] = "none"
-    if params.get("epochs"):
-        overrides["epochs"] = params["epochs"]
-    if params.get("patience"):
-        overrides["early_stopping_patience"] = params["patience"]
-    if params.get("greyscale_aug"):
-        overrides["augment"] = {"greyscale_prob": 0.3}
+    overrides = {k: v for k, v in params.items() if k not in ("dataset_id", "preset", "backbone")}
     return preset_config(params.get("preset", "paper"), params["backbone"], **overrides)
 
 

@@ -7,7 +7,8 @@ import pytest
 
 from backend.models.registry import BACKBONES
 from backend.params import InvalidParameterError
-from backend.training.config import PRESETS, TrainConfig, preset_config, preset_members
+from backend.training.config import (GREYSCALE_AUG_PROB, PRESETS, TrainConfig, preset_config,
+                                     preset_members)
 
 
 @pytest.mark.parametrize("preset", PRESETS)
@@ -58,6 +59,25 @@ def test_nested_override_updates_only_given_fields():
     base = preset_config("cpu", "efficientnet_lite0")
     config = preset_config("cpu", "efficientnet_lite0", head={"dense_units": [64]})
     assert (config.head.dense_units, config.head.dropout) == ((64,), base.head.dropout)
+
+
+def test_job_words_become_their_fields():
+    """Check that a train job's own words (patience, saliency=False, greyscale_aug) set
+    early_stopping_patience, saliency 'none' and the greyscale augmentation."""
+    config = preset_config("paper", "vgg19", patience=3, saliency=False, greyscale_aug=True)
+    assert (config.early_stopping_patience, config.saliency, config.augment.greyscale_prob) == \
+        (3, "none", GREYSCALE_AUG_PROB)
+
+
+def test_job_words_that_keep_the_preset_change_nothing():
+    """Check that saliency=True and greyscale_aug=False leave the preset's config as it is."""
+    assert preset_config("paper", "vgg19", saliency=True, greyscale_aug=False) == \
+        preset_config("paper", "vgg19")
+
+
+def test_saliency_as_text_is_the_field_itself():
+    """Check that saliency='gate' (a TrainConfig value, not a job word) is kept as given."""
+    assert preset_config("paper", "vgg19", saliency="gate").saliency == "gate"
 
 
 @pytest.mark.parametrize("call, param, value", [

@@ -36,7 +36,7 @@ def members(tmp_path_factory):
     for backbone in ("efficientnet_lite0", "dlib_face"):
         buffer = io.StringIO()
         with contextlib.redirect_stdout(buffer):
-            assert main(["train", "--dataset", "1", "--backbone", backbone, "--preset", "smoke",
+            assert main(["train", "--dataset-id", "1", "--backbone", backbone, "--preset", "smoke",
                          "--json"]) == 0
         ids.append(json.loads(buffer.getvalue())["run_id"])
     yield ids
@@ -49,7 +49,7 @@ def _json(capsys, *argv):
 
 def test_train_prints_run_id_and_every_metric_key(members, capsys):
     """Check that a smoke training prints run_id and the documented metric keys."""
-    code, out = _json(capsys, "evaluate", "--run", str(members[0]))
+    code, out = _json(capsys, "evaluate", "--run-id", str(members[0]))
     assert code == 0 and METRIC_KEYS <= set(out)
     assert len(out["per_class_accuracy"]) == 5 and len(out["confusion_matrix"]) == 5
 
@@ -58,7 +58,7 @@ def test_ensemble_creates_a_run_that_evaluate_accepts(members, capsys):
     """Check that an averaging ensemble is a run of its own, evaluable like any other."""
     code, ens = _json(capsys, "ensemble", "--runs", *map(str, members), "--method", "average")
     assert code == 0 and METRIC_KEYS <= set(ens) and ens["run_id"] not in members
-    code, again = _json(capsys, "evaluate", "--run", str(ens["run_id"]))
+    code, again = _json(capsys, "evaluate", "--run-id", str(ens["run_id"]))
     assert code == 0 and again["accuracy"] == ens["accuracy"]
 
 
@@ -85,7 +85,7 @@ def test_ensemble_prediction_reuses_member_probabilities_from_the_memo(members, 
 def test_evaluate_on_an_external_dataset_records_its_own_scope(members, tmp_path, capsys):
     """Check that evaluate --source/--path scores the run on outside images."""
     csv = make_csv_source(tmp_path / "outside", n=15, seed=7)
-    code, out = _json(capsys, "evaluate", "--run", str(members[0]), "--source", "csv",
+    code, out = _json(capsys, "evaluate", "--run-id", str(members[0]), "--source", "csv",
                       "--path", str(csv))
     assert code == 0 and out["scope"] == "external:csv" and out["n"] == 15
 
@@ -105,7 +105,7 @@ def test_predict_gives_class_and_probabilities_per_image(members, tmp_path, caps
 
 def test_gradcam_skips_dlib_and_writes_the_table(members, capsys):
     """Check that gradcam explains the image member, skips dlib_face, and prints the table."""
-    code, out = _json(capsys, "gradcam", "--run", str(members[0]), "--run", str(members[1]),
+    code, out = _json(capsys, "gradcam", "--runs", str(members[0]), str(members[1]),
                       "--per-class", "1")
     assert code == 0
     assert out["runs"] == [members[0]] and out["skipped_runs"][0]["run_id"] == members[1]
