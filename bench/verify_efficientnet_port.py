@@ -1,7 +1,7 @@
 """Prove the Keras EfficientNet-Lite0 port matches the original PyTorch network.
 
 Two Python environments take part:
-  * the project venv (Keras, no torch) ports the .pth with backend.models.efficientnet_lite,
+  * the project venv (Keras, no torch) ports the .pth with backend.models.weights,
     prepares the images and runs the Keras model;
   * a separate torch venv (given by --torch-python or $AGEREC_TORCH_PYTHON) runs the
     original network on the very same input arrays, as two references:
@@ -184,12 +184,14 @@ def main(argv=None) -> int:
     sys.path.insert(0, str(REPO))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from backend.models import efficientnet_lite as E
+    from backend.models import weights as W
+    from backend.models.torch_checkpoint import load_torch_state_dict
 
-    pth = E._locate_pth()
+    pth = W.locate_pth()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         t0 = time.perf_counter()
-        weights = E.imagenet_weights(args.cache_dir or tmp / "cache")
+        weights = W.efficientnet_imagenet_weights(args.cache_dir or tmp / "cache")
         port_s = time.perf_counter() - t0
         model = E.build_efficientnet_lite0(weights=weights)
 
@@ -213,12 +215,12 @@ def main(argv=None) -> int:
         odd_diff = float(np.abs(res["odd_logits_module"] - odd_logits).max())
         odd_agree = E.decode_top1(res["odd_logits_module"]) == E.decode_top1(odd_logits)
 
-        ours = E.load_torch_state_dict(pth)
+        ours = load_torch_state_dict(pth)
         torch_keys = sorted(k[len("state_"):] for k in res.files if k.startswith("state_"))
         reader_exact = torch_keys == sorted(ours) and all(
             ours[k].dtype == res["state_" + k].dtype
             and np.array_equal(ours[k], res["state_" + k]) for k in torch_keys)
-        ours_zip = E.load_torch_state_dict(tmp / "state_zip.pth")
+        ours_zip = load_torch_state_dict(tmp / "state_zip.pth")
         reader_exact = reader_exact and sorted(ours_zip) == torch_keys and all(
             ours_zip[k].dtype == ours[k].dtype and np.array_equal(ours_zip[k], ours[k])
             for k in torch_keys)
@@ -245,7 +247,7 @@ def main(argv=None) -> int:
         print(line)
 
     summary = {
-        "model": "EfficientNet-Lite0 (ImageNet), Keras port of " + E.PTH_FILENAME,
+        "model": "EfficientNet-Lite0 (ImageNet), Keras port of " + W.PTH_FILENAME,
         "preprocessing": "centre crop 224/256 of the shorter side, bicubic resize to 224, "
                          "(x - 127) / 128",
         "references": info,

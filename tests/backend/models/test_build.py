@@ -15,7 +15,7 @@ from backend.models.build import (base_layers, build_model, count_trainable_base
 from backend.models.head import HeadConfig
 from backend.models.registry import get_backbone
 from backend.models.saliency import SaliencyConfig
-from backend.models.weights import WeightsUnavailableError
+from backend.models.weights import WeightsUnavailableError, efficientnet_imagenet_weights
 from backend.params import InvalidParameterError
 
 pytestmark = pytest.mark.slow  # building ResNet152V2 takes tens of seconds on 2 cores
@@ -266,7 +266,7 @@ def test_efficientnet_imagenet_weights_load_offline(tmp_path):
     model = build_model("efficientnet_lite0", 5, SIZE, weights="imagenet", saliency="none",
                         head=HEAD, weights_cache_dir=tmp_path)
     reference = module.build_efficientnet_lite0((SIZE, SIZE, 3), include_top=False,
-                                                weights=module.imagenet_weights(tmp_path))
+                                                weights=efficientnet_imagenet_weights(tmp_path))
     for name in ("stem_conv", "top_conv"):
         np.testing.assert_array_equal(model.get_layer(name).get_weights()[0],
                                       reference.get_layer(name).get_weights()[0])
