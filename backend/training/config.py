@@ -19,6 +19,7 @@ from backend.models.head import HeadConfig
 from backend.models.registry import get_backbone
 from backend.models.saliency import SaliencyConfig, check_saliency_size
 from backend.params import InvalidParameterError, check_choice, check_float, check_int
+from backend.training.schedules import CYCLE_LR_DECAYS
 
 SCHEDULES = ("fixed", "gradual_unfreeze", "frozen_features")
 SALIENCY = ("map", "gate", "none")
@@ -49,6 +50,7 @@ class TrainConfig:
     unfreeze_step: int = 10  # 'gradual_unfreeze': base layers unfrozen per cycle (paper)
     max_stale_cycles: int = 2  # stop after this many cycles without val-accuracy gain (paper)
     max_cycles: int | None = None  # cap on unfreezing cycles; None = until the base is open
+    cycle_lr_decay: str = "paper"  # 'paper': every cycle at lr/10; 'compounding': lr/10**cycle
     plateau_factor: float = 0.1  # ReduceLROnPlateau: lr x this on a val-loss plateau (paper)
     plateau_patience: int = 2  # ... after this many epochs without improvement (paper)
     min_lr: float = 1e-6  # ... never below this (paper)
@@ -60,8 +62,8 @@ class TrainConfig:
     saliency_cfg: SaliencyConfig = field(default_factory=SaliencyConfig)  # saliency net shape
     feature_passes: int = 1  # 'frozen_features': train passes cached (pass 0 clean, rest augmented)
     seed: int = 0  # seeds weights init, shuffling and augmentation
-    mixed_precision: str = "auto"  # float16 compute: 'auto' (GPU only), 'on', 'off'
-    xla: str = "auto"  # XLA-compiled train step: 'auto' (GPU only), 'on', 'off'
+    mixed_precision: str = "auto"  # float16 compute: 'auto' (GPU only), 'on', 'off' ('off' in paper)
+    xla: str = "auto"  # XLA-compiled train step: 'auto' (GPU only), 'on', 'off' ('off' in paper)
 
     def __post_init__(self) -> None:
         func = "TrainConfig"
@@ -81,6 +83,7 @@ class TrainConfig:
                                                 func=func, low=1e-6, high=0.999))
         self._set("min_lr", check_float(self.min_lr, param="min_lr", func=func, low=0.0))
         check_choice(self.schedule, SCHEDULES, param="schedule", func=func)
+        check_choice(self.cycle_lr_decay, CYCLE_LR_DECAYS, param="cycle_lr_decay", func=func)
         check_choice(self.mixed_precision, SWITCHES, param="mixed_precision", func=func)
         check_choice(self.xla, SWITCHES, param="xla", func=func)
         for name, cls in _NESTED.items():
@@ -170,19 +173,21 @@ def _in_field_words(overrides: dict[str, Any]) -> dict[str, Any]:
 
 def _paper(spec) -> TrainConfig:
     """Section 3.3: Adam 1e-4, batch 32, ReduceLROnPlateau x0.1 / 2 epochs (floor 1e-6),
-    EarlyStopping 5 with best weights, checkpoint of the best epoch; 224 px (3.1)."""
+    EarlyStopping 5 with best weights, checkpoint of the best epoch; 224 px (3.1).
+    float32 throughout, as published: no mixed precision, no XLA (both are switches)."""
     common = dict(backbone=spec.name, image_size=224, batch_size=32, learning_rate=1e-4,
                   plateau_factor=0.1, plateau_patience=2, min_lr=1e-6,
-                  early_stopping_patience=5, saliency="map", weights="imagenet")
+                  early_stopping_patience=5, saliency="map", weights="imagenet",
+                  mixed_precision="off", xla="off")
     if spec.name == "vgg19":
         # 25 epochs with the top eight base layers fine-tuned.
         return TrainConfig(**common, epochs=25, schedule="fixed",
                            trainable_top_layers=spec.trainable_top_layers)
     # ResNet152V2: 20 frozen epochs, then 10-epoch cycles each unfreezing 10 more
-    # base layers at lr / 10 per cycle, until 2 cycles bring no val-accuracy gain.
+    # base layers, every cycle at lr / 10 (1e-5), until 2 cycles bring no val-accuracy gain.
     return TrainConfig(**common, epochs=20, schedule="gradual_unfreeze", trainable_top_layers=0,
                        initial_epochs=20, cycle_epochs=10, unfreeze_step=10,
-                       max_stale_cycles=2, max_cycles=None)
+                       max_stale_cycles=2, max_cycles=None, cycle_lr_decay="paper")
 
 
 def _cpu(spec) -> TrainConfig:

@@ -7,7 +7,8 @@ and a checkpoint of the best epoch over the whole run (`best.weights.h5`).
 
 - 'fixed' (VGG-19): one stage with the top `trainable_top_layers` base layers open.
 - 'gradual_unfreeze' (ResNet152V2): a frozen stage, then cycles that each open
-  `unfreeze_step` more base layers at lr / 10**cycle, until `max_stale_cycles`
+  `unfreeze_step` more base layers at lr / 10 (or lr / 10**cycle with
+  cycle_lr_decay='compounding'), until `max_stale_cycles`
   cycles bring no validation-accuracy gain. Each stage starts from the best weights.
 - 'frozen_features' (the cpu preset): backbone features (or dlib descriptors)
   computed once and cached, then one stage trains the dense head on them.
@@ -312,7 +313,7 @@ def _train_end_to_end(run: _Run) -> None:
     for cycle, n_top in enumerate(plan):
         stage = Stage(cycle, "frozen" if cycle == 0 else f"cycle_{cycle}", cycle,
                       cfg.initial_epochs if cycle == 0 else cfg.cycle_epochs, n_top,
-                      cycle_learning_rate(cfg.learning_rate, cycle))
+                      cycle_learning_rate(cfg.learning_rate, cycle, cfg.cycle_lr_decay))
         run.fit_stage(model, stage, train_ds, val_ds, best)
         if should_stop(run.state.cycle_val_accs, cfg.max_stale_cycles):
             break

@@ -42,6 +42,19 @@ def test_paper_resnet_is_gradual_unfreezing():
         == ("gradual_unfreeze", 20, 10, 10, 2)
 
 
+@pytest.mark.parametrize("backbone", ["vgg19", "resnet152v2"])
+def test_paper_preset_trains_in_float32_without_xla(backbone):
+    """Check that the paper's members train in float32 as published, with no XLA."""
+    c = preset_config("paper", backbone)
+    assert (c.mixed_precision, c.xla) == ("off", "off")
+
+
+def test_paper_precision_stays_a_switch():
+    """Check that mixed precision and XLA can still be turned on for a paper member."""
+    c = preset_config("paper", "resnet152v2", mixed_precision="on", xla="auto")
+    assert (c.mixed_precision, c.xla) == ("on", "auto")
+
+
 def test_cpu_preset_uses_cached_frozen_features():
     """Check that every cpu member trains a head on frozen features, without saliency."""
     configs = [preset_config("cpu", m) for m in preset_members("cpu")]

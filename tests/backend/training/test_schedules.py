@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from backend.params import InvalidParameterError
+from backend.training.config import preset_config
 from backend.training.schedules import cycle_learning_rate, should_stop, unfreeze_plan
 
 
@@ -23,10 +24,32 @@ def test_unfreeze_plan_rejects_zero_step():
         unfreeze_plan(10, step=0)
 
 
-def test_cycle_learning_rate_divides_by_ten_per_cycle():
-    """Check that cycle 0 keeps lr0 and cycle 2 uses lr0 / 100."""
-    assert cycle_learning_rate(1e-4, 0) == 1e-4
-    assert cycle_learning_rate(1e-4, 2) == pytest.approx(1e-6)
+def test_fine_tuning_cycles_run_at_a_tenth_of_the_initial_rate_as_the_paper_says():
+    """Check that cycles 1-4 all run at 1e-5 when the initial cycle ran at 1e-4.
+
+    Paper, section 3.3: "Following the initial training cycle, we unfreeze the weights
+    of the final 10 layers in the base model, decrease the learning rate by a factor of
+    10 compared to our initial training cycle, and train the entire model again for 10
+    epochs. We sequentially proceed to unfreeze and train the preceding 10 layers,
+    continuing this pattern ..." The factor is against the initial cycle, not the
+    previous one, so every fine-tuning cycle gets lr0 / 10.
+    """
+    lr0 = preset_config("paper", "resnet152v2").learning_rate
+    rates = [cycle_learning_rate(lr0, c, preset_config("paper", "resnet152v2").cycle_lr_decay)
+             for c in range(5)]
+    assert rates == pytest.approx([1e-4, 1e-5, 1e-5, 1e-5, 1e-5])
+
+
+def test_compounding_decay_is_an_explicit_option():
+    """Check that decay='compounding' divides by 10 per cycle (1e-5, 1e-6, 1e-7)."""
+    rates = [cycle_learning_rate(1e-4, c, "compounding") for c in range(4)]
+    assert rates == pytest.approx([1e-4, 1e-5, 1e-6, 1e-7])
+
+
+def test_cycle_learning_rate_rejects_an_unknown_decay():
+    """Check that decay='linear' raises an error naming 'decay' and the choices."""
+    with pytest.raises(InvalidParameterError, match="'decay'.*'compounding'"):
+        cycle_learning_rate(1e-4, 1, "linear")
 
 
 @pytest.mark.parametrize("accs, stop", [
