@@ -2,7 +2,9 @@
 
 Layout of a prepared dataset folder:
     images.npy    uint8 (N, S, S, 3) face crops, row i = manifest row i
-    manifest.csv  source_path, crop_path, age, gender ('M'/'F'/''), label, split, extras...
+    manifest.csv  source_path, crop_path, age, gender ('M'/'F'/''), label, split, copy_of
+                  (-1, or the row of the original this row is an augmented copy of,
+                  when preprocessing oversampled), extras...
     config.json   the preprocessing config that made it
     summary.json  split counts per class, gender per class, skipped counts
     scheme.json   the class scheme (edges and labels)

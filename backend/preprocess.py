@@ -1,6 +1,6 @@
 """The paper's preprocessing (section 3.1) as one function from a raw source to a
-prepared dataset folder: read, filter ages, crop faces, rebalance gender,
-down-sample, split, write."""
+prepared dataset folder: read, filter ages, crop faces, sample, rebalance gender,
+down-sample, split, optionally oversample, write."""
 from __future__ import annotations
 
 import json
@@ -14,18 +14,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from backend.data.balance import downsample, rebalance_gender, stratified_split, summarize
+from backend.data.balance import (SPLITS, downsample, rebalance_gender, split_counts,
+                                   stratified_split, summarize)
 from backend.data.classes import scheme_from
 from backend.data.crop_cache import CropSpec, extract_crops
 from backend.data.faces import DETECTORS
 from backend.data.images import load_image
+from backend.data.oversample import (OVERSAMPLE_MODES, augmented_copies, copy_sources,
+                                     fill_copies)
 from backend.data.readers import SOURCES, read_source
 from backend.data.records import LabelledImage, Skipped
 from backend.dataset import write_prepared
-from backend.params import check_choice, check_float, check_int
+from backend.params import InvalidParameterError, check_bool, check_choice, check_float, check_int
 
 Progress = Callable[[int, int, str], None]
 FUNC = "preprocess"
+# IMDB-WIKI's own face-detector filters, as the reader applies them by default (ours:
+# the paper states no such filter; the paper pipeline relaxes them, docs/paper-fidelity.md).
+FACE_FILTERS = {"min_face_score": 1.0, "allow_second_face": False}
 
 
 class PreprocessCancelled(RuntimeError):
@@ -34,7 +40,8 @@ class PreprocessCancelled(RuntimeError):
 
 @dataclass(frozen=True)
 class PreprocessConfig:
-    """Every preprocessing choice; the defaults are the paper's."""
+    """Every preprocessing choice; the defaults are the paper's unless a comment says
+    otherwise (docs/paper-fidelity.md has the whole comparison)."""
 
     source: str  # one of SOURCES
     path: str  # image folder (utkface, fgnet), image root (imdb-wiki) or the CSV file (csv)
@@ -48,7 +55,15 @@ class PreprocessConfig:
     rebalance_gender: bool = True  # 50/50 gender inside every class
     downsample_fraction: float = 0.6  # cap every class at floor(0.6 x mean class size)
     split: tuple[float, float, float] = (0.8, 0.1, 0.1)  # stratified train/val/test
-    limit: int | None = None  # take a seeded random sample of this many records first
+    # Two samples: `limit` draws source records BEFORE detection (to save detection
+    # time), `max_faces` draws from the faces detection found (the paper's 42,000).
+    limit: int | None = None  # a seeded sample of this many source records, before detection
+    max_faces: int | None = None  # a seeded sample of this many detected faces; None = all
+    # imdb-wiki only (None for other sources; None for imdb-wiki means 1.0 / False): the
+    # dataset's own face-detector filters. The paper states none; these defaults are ours.
+    min_face_score: float | None = None  # drop photos whose face_score is below this
+    allow_second_face: bool | None = None  # keep photos where a second face was found
+    oversample: str = "none"  # 'none' (paper: not stated how), 'train', 'before_split_leak'
     seed: int = 0  # one seed for sampling, balancing and splitting
     workers: int | None = None  # face-detection processes; None = one per core
 
@@ -61,10 +76,34 @@ class PreprocessConfig:
         check_int(self.max_age, param="max_age", func=FUNC, low=self.min_age, high=200)
         check_float(self.downsample_fraction, param="downsample_fraction", func=FUNC,
                     low=0.01, high=10.0)
-        if self.limit is not None:
-            check_int(self.limit, param="limit", func=FUNC, low=1)
+        for name in ("limit", "max_faces"):
+            if getattr(self, name) is not None:
+                check_int(getattr(self, name), param=name, func=FUNC, low=1)
         check_int(self.seed, param="seed", func=FUNC, low=0)
+        check_choice(self.oversample, OVERSAMPLE_MODES, param="oversample", func=FUNC)
         scheme_from(self.classes)  # raises on a bad class spec
+        self._check_face_filters()
+
+    def _check_face_filters(self) -> None:
+        """imdb-wiki: fill in the reader's defaults, so the record says what was applied.
+        Other sources have no face scores: a filter there is None (a value that changes
+        nothing, the default, is accepted and dropped; any other is a mistake)."""
+        for name, default in FACE_FILTERS.items():
+            given = getattr(self, name)
+            check = check_float if name == "min_face_score" else check_bool
+            value = check(default if given is None else given, param=name, func=FUNC)
+            if self.source != "imdb-wiki":
+                if value != default:
+                    raise InvalidParameterError(name, FUNC, f"unset for source {self.source!r} "
+                                                "(it filters imdb-wiki face scores)", given)
+                value = None
+            object.__setattr__(self, name, value)
+
+    def reader_options(self) -> dict[str, Any]:
+        """The options this config passes to the source's reader."""
+        if self.source != "imdb-wiki":
+            return {}
+        return {"min_face_score": self.min_face_score, "allow_second_face": self.allow_second_face}
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -89,11 +128,13 @@ class PreprocessResult:
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     crop_stats: dict[str, int] = field(default_factory=dict)
+    copies: dict[str, int] = field(default_factory=dict)  # augmented copies per split (oversample)
 
     def summary(self) -> dict[str, Any]:
         return {"n_images": self.n_images, "splits": self.splits,
                 "gender_by_class": self.gender_by_class, "skipped": self.skipped,
-                "notes": self.notes, "timings": self.timings, "crop_stats": self.crop_stats}
+                "notes": self.notes, "timings": self.timings, "crop_stats": self.crop_stats,
+                "augmented_copies": self.copies}
 
 
 def prepare(config: PreprocessConfig, out_dir: Path, cache_dir: Path, *,
@@ -110,7 +151,7 @@ def prepare(config: PreprocessConfig, out_dir: Path, cache_dir: Path, *,
     # Read the labels; a reader never stops on one bad name, it reports it.
     t0 = time.perf_counter()
     progress(0, 1, "read")
-    read = read_source(config.source, config.path, config.meta)
+    read = read_source(config.source, config.path, config.meta, **config.reader_options())
     skipped += read.skipped
     notes += [f"repaired {r.item}: {r.detail}" for r in read.repaired]
     records = _filter_ages(read.records, config, scheme, skipped)
@@ -136,51 +177,64 @@ def prepare(config: PreprocessConfig, out_dir: Path, cache_dir: Path, *,
             crop_paths.append(outcome.crop_path)
     timings["detect"] = time.perf_counter() - t0
 
-    # Balance exactly as the paper: gender 50/50 per class, then cap each class.
+    # Sample, then balance exactly as the paper: gender 50/50 per class, then cap each class.
     t0 = time.perf_counter()
     progress(0, 1, "balance")
     labels = scheme.assign(np.array([r.age for r in kept], dtype=np.int64))
     genders = np.array([r.gender or "" for r in kept], dtype=object)
-    index = np.arange(len(kept))
-    has_gender = bool(np.any(genders != ""))
-    if config.rebalance_gender and has_gender:
-        before = set(index.tolist())
-        index = rebalance_gender(labels, genders, config.seed)
-        dropped_unknown = [i for i in before - set(index.tolist()) if genders[i] == ""]
+    # The paper's 42,000 are faces detection found, so max_faces samples after it.
+    index = _sample_index(len(kept), config.max_faces, config.seed)
+    if len(index) < len(kept):
+        notes.append(f"max_faces={config.max_faces}: {len(index)} of {len(kept)} "
+                     "detected faces sampled")
+    sampled = index
+    gendered = config.rebalance_gender and bool(np.any(genders != ""))
+    if gendered:
+        balanced = index[rebalance_gender(labels[index], genders[index], config.seed)]
         skipped += [Skipped(kept[i].path, "unknown_gender",
                             "gender is unknown, so the 50/50 gender rebalancing cannot keep it")
-                    for i in dropped_unknown]
+                    for i in np.setdiff1d(index, balanced) if genders[i] == ""]
+        index = balanced
     elif config.rebalance_gender:
         notes.append(f"gender rebalancing skipped: source {config.source!r} has no gender labels")
     kept_after_gender = index
-    sub = downsample(labels[index], config.downsample_fraction, config.seed,
-                     genders=genders[index] if (config.rebalance_gender and has_gender) else None)
-    index = index[sub]
-    splits = stratified_split(labels[index], config.split, config.seed)
+    index = index[downsample(labels[index], config.downsample_fraction, config.seed,
+                             genders=genders[index] if gendered else None)]
+    rows, splits, copy_of = _split_and_oversample(labels[index], config)
+    notes += _copy_notes(config.oversample, splits, copy_of)
     timings["balance"] = time.perf_counter() - t0
     progress(1, 1, "balance")
 
     # Write the arrays the trainer memory-maps, plus the unused rows for a natural test set.
     t0 = time.perf_counter()
-    images = _load_crops([crop_paths[i] for i in index], config.image_size, progress, cancel)
+    row_kept = index[rows]  # the detected face behind each manifest row
+    images = _load_crops([crop_paths[i] for i in row_kept], config.image_size, progress, cancel)
+    is_copy = copy_of >= 0
+    if is_copy.any():
+        # Copies are the class-conditional augmentation of their original, made once.
+        images[is_copy] = augmented_copies(images[is_copy], labels[row_kept][is_copy],
+                                           np.bincount(labels[index], minlength=scheme.n_classes),
+                                           seed=config.seed)
     manifest = pd.DataFrame({
-        "source_path": [kept[i].path for i in index],
-        "crop_path": [crop_paths[i] for i in index],
-        "age": [kept[i].age for i in index],
-        "gender": genders[index],
-        "label": labels[index],
+        "source_path": [kept[i].path for i in row_kept],
+        "crop_path": [crop_paths[i] for i in row_kept],
+        "age": [kept[i].age for i in row_kept],
+        "gender": genders[row_kept],
+        "label": labels[row_kept],
         "split": splits,
+        "copy_of": copy_of,
     })
-    summary_counts = summarize(labels[index], genders[index], splits, scheme.n_classes)
+    summary_counts = summarize(labels[row_kept], genders[row_kept], splits, scheme.n_classes)
     result = PreprocessResult(
-        out_dir=Path(out_dir), n_images=len(index), splits=summary_counts["splits"],
+        out_dir=Path(out_dir), n_images=len(row_kept), splits=summary_counts["splits"],
         gender_by_class=summary_counts["gender_by_class"],
         skipped=dict(Counter(s.reason for s in skipped)), notes=notes, timings=timings,
-        crop_stats=crop_stats)
+        crop_stats=crop_stats,
+        copies={split: int(np.sum(is_copy & (splits == split))) for split in SPLITS})
     write_prepared(Path(out_dir), images, manifest, scheme.to_dict(), config.to_dict(),
                    result.summary())
     _write_unused(Path(out_dir), kept, crop_paths, labels, genders,
-                  np.setdiff1d(np.arange(len(kept)), index), kept_after_gender)
+                  np.setdiff1d(np.arange(len(kept)), index), sampled, kept_after_gender)
     _write_skipped(Path(out_dir), skipped)
     timings["write"] = time.perf_counter() - t0
     (Path(out_dir) / "summary.json").write_text(json.dumps(result.summary(), indent=2))
@@ -207,10 +261,54 @@ def _filter_ages(records: list[LabelledImage], config: PreprocessConfig, scheme,
 
 def _sample(records: list[LabelledImage], limit: int | None, seed: int) -> list[LabelledImage]:
     """A seeded random sample, kept in the reader's order so reruns match."""
-    if limit is None or limit >= len(records):
-        return records
-    chosen = np.sort(np.random.default_rng(seed).choice(len(records), size=limit, replace=False))
-    return [records[i] for i in chosen]
+    return [records[i] for i in _sample_index(len(records), limit, seed)]
+
+
+def _sample_index(n: int, size: int | None, seed: int) -> np.ndarray:
+    """Sorted indices of a seeded random sample of `size` of n items (all when None or >= n)."""
+    if size is None or size >= n:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, size=size, replace=False))
+
+
+def _split_and_oversample(labels: np.ndarray, config: PreprocessConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The stratified split with the copies `config.oversample` asks for.
+
+    Returns, one entry per manifest row (the balanced faces, then their copies): the
+    position in `labels` of the face behind the row, its split, and `copy_of`
+    (-1 for an original, else the row of the original it copies).
+    """
+    n = len(labels)
+    # Under-cap classes are filled to the size the cap left the largest class at.
+    target = int(np.bincount(labels).max()) if n else 0
+    if config.oversample == "before_split_leak":
+        # The paper's set-up: copies join before the split and are dealt to every split.
+        copied = fill_copies(labels, target, config.seed)
+        rows = np.concatenate([np.arange(n), copied])
+        splits = stratified_split(labels[rows], config.split, config.seed)
+        return rows, splits, copy_sources(n, copied)
+    splits = stratified_split(labels, config.split, config.seed)
+    copied = np.empty(0, dtype=np.int64)
+    if config.oversample == "train":
+        # Only train faces are copied, up to the largest class's train count.
+        train_target = int(split_counts(target, config.split)[0])
+        copied = fill_copies(labels, train_target, config.seed, eligible=splits == "train")
+    rows = np.concatenate([np.arange(n), copied])
+    splits = np.concatenate([splits, np.full(len(copied), "train")])
+    return rows, splits, copy_sources(n, copied)
+
+
+def _copy_notes(mode: str, splits: np.ndarray, copy_of: np.ndarray) -> list[str]:
+    """A readable line on where the augmented copies went (none without oversampling)."""
+    copies = Counter(splits[copy_of >= 0].tolist())
+    if mode == "none":
+        return []
+    where = ", ".join(f"{split} {copies.get(split, 0)}" for split in SPLITS)
+    note = f"oversample={mode!r}: {sum(copies.values())} augmented copies ({where})"
+    if mode == "before_split_leak":
+        note += ("; copies were made before the split, so val and test hold copies of "
+                 "training faces (the paper's leak): their accuracy is inflated")
+    return [note]
 
 
 def _load_crops(paths: list[str], size: int, progress: Progress,
@@ -228,16 +326,18 @@ def _load_crops(paths: list[str], size: int, progress: Progress,
 
 
 def _write_unused(out_dir: Path, kept, crop_paths, labels, genders, unused: np.ndarray,
-                  kept_after_gender: np.ndarray) -> None:
-    """Rows left out by balancing: with the test split they form a natural-frequency test set."""
-    after_gender = set(kept_after_gender.tolist())
+                  sampled: np.ndarray, kept_after_gender: np.ndarray) -> None:
+    """Detected faces left out by sampling or balancing: with the test split they form
+    a natural-frequency test set."""
+    in_sample, after_gender = set(sampled.tolist()), set(kept_after_gender.tolist())
     frame = pd.DataFrame({
         "source_path": [kept[i].path for i in unused],
         "crop_path": [crop_paths[i] for i in unused],
         "age": [kept[i].age for i in unused],
         "gender": genders[unused] if len(unused) else [],
         "label": labels[unused] if len(unused) else [],
-        "dropped_by": ["downsample" if i in after_gender else "gender_rebalance"
+        "dropped_by": ["max_faces" if i not in in_sample else
+                       "downsample" if i in after_gender else "gender_rebalance"
                        for i in unused],
     })
     frame.to_csv(out_dir / "unused.csv", index=False)

@@ -32,10 +32,23 @@ def natural_sample(labels: np.ndarray, frequencies: np.ndarray, seed: int = 0) -
     return np.sort(np.concatenate(picked)) if picked else np.zeros(0, dtype=np.int64)
 
 
+def _originals(manifest: pd.DataFrame) -> pd.DataFrame:
+    """The manifest without oversampling's augmented copies, and without test faces that
+    have a copy in the train split (the leak mode): each face once, never trained on."""
+    from backend.data.oversample import leaked_rows
+
+    if "copy_of" not in manifest.columns:
+        return manifest
+    copy_of = manifest["copy_of"].to_numpy()
+    leaked = leaked_rows(manifest["split"].to_numpy(), copy_of)
+    keep = (copy_of < 0) & ~np.isin(np.arange(len(manifest)), leaked)
+    return manifest[keep]
+
+
 def natural_test_frame(dataset_dir, source_label_counts: np.ndarray, seed: int = 0) -> pd.DataFrame:
     """Rows of the prepared dataset's test split plus its unused rows (never trained on),
     sampled to the source's class frequencies."""
-    manifest = pd.read_csv(f"{dataset_dir}/manifest.csv", keep_default_na=False)
+    manifest = _originals(pd.read_csv(f"{dataset_dir}/manifest.csv", keep_default_na=False))
     unused = pd.read_csv(f"{dataset_dir}/unused.csv", keep_default_na=False)
     pool = pd.concat([manifest[manifest["split"] == "test"], unused], ignore_index=True)
     chosen = natural_sample(pool["label"].to_numpy(), source_label_counts, seed)
@@ -47,6 +60,8 @@ def source_class_counts(dataset_dir) -> np.ndarray:
     dataset (used and unused rows), before balancing."""
     root = Path(dataset_dir)
     manifest = pd.read_csv(root / "manifest.csv", keep_default_na=False)
+    if "copy_of" in manifest.columns:
+        manifest = manifest[manifest["copy_of"] < 0]  # each face once, not its copies
     unused = pd.read_csv(root / "unused.csv", keep_default_na=False)
     scheme = json.loads((root / "scheme.json").read_text())
     labels = np.concatenate([manifest["label"].to_numpy(), unused["label"].to_numpy()])

@@ -72,6 +72,10 @@ def param_widget(spec: Param, options: list[str] | None,
         return st.number_input(label, value=bound[0], min_value=bound[1], max_value=bound[2],
                                step=1 if number is int else None, placeholder="(not set)",
                                help=spec.help, key=key)
+    if isinstance(constraint, Boolean) and spec.default is None:
+        # No default: unset leaves the choice to the preset or source, unlike a False box.
+        return st.selectbox(label, ["true", "false"], index=None, placeholder="(default)",
+                            help=spec.help, key=key)
     if isinstance(constraint, Boolean):
         return st.checkbox(label, value=bool(spec.default), help=spec.help, key=key)
     if _choice(spec) is not None:

@@ -32,6 +32,21 @@ def _presets() -> tuple[str, ...]:
     return PRESETS
 
 
+def _switches() -> tuple[str, ...]:
+    from backend.training.config import SWITCHES
+    return SWITCHES
+
+
+def _oversample_modes() -> tuple[str, ...]:
+    from backend.data.oversample import OVERSAMPLE_MODES
+    return OVERSAMPLE_MODES
+
+
+def _cycle_lr_decays() -> tuple[str, ...]:
+    from backend.training.schedules import CYCLE_LR_DECAYS
+    return CYCLE_LR_DECAYS
+
+
 ENSEMBLE_METHODS = ("average", "meta")
 GRADCAM_METHODS = ("gradcam", "gradcam++")
 
@@ -53,6 +68,25 @@ PRESET = Choice(_presets)
 SEED = Interval(low=0)
 POSITIVE = Interval(low=1)
 RUN_IDS = ListOf(Interval(low=1), min_length=1)
+SWITCH = Choice(_switches)
+
+# Preprocessing options where the paper is vague or unsound (backend.preprocess.PreprocessConfig).
+PREP_OPTIONS = (
+    Param("min_face_score", Interval(type=float), help="imdb-wiki: drop photos whose face_score "
+          "is below this (default 1.0; paper pipeline 0)"),
+    Param("allow_second_face", Boolean(), help="imdb-wiki: keep photos where a second face was "
+          "found (default false; paper pipeline true)"),
+    Param("oversample", Choice(_oversample_modes), "none", help="augmented copies of under-cap "
+          "classes: 'train' (train split only) or 'before_split_leak' (the paper's leak: copies "
+          "reach val and test; never for a real result)"),
+)
+# float16 compute and XLA: 'auto' = on a GPU only; the paper preset turns both off.
+PRECISION = (
+    Param("mixed_precision", SWITCH, help="float16 compute: auto (GPU only), on or off "
+          "(default: preset's; paper: off, float32 as published)"),
+    Param("xla", SWITCH, help="XLA-compiled training: auto (GPU only), on or off "
+          "(default: preset's; paper: off)"),
+)
 
 JOB_PARAMS: dict[str, tuple[Param, ...]] = {
     "preprocess": (
@@ -63,7 +97,11 @@ JOB_PARAMS: dict[str, tuple[Param, ...]] = {
         Param("image_size", Interval(low=16), 128, help="crop side in pixels"),
         Param("detector", DETECTOR, "cnn", help="face detector: dlib CNN (the paper's), HOG, "
                                                 "or none for pre-cropped faces"),
-        Param("limit", POSITIVE, help="a seeded random sample of this many images"),
+        Param("limit", POSITIVE, help="BEFORE face detection: a seeded random sample of this "
+                                      "many source images (saves detection time)"),
+        Param("max_faces", POSITIVE, help="AFTER face detection: a seeded random sample of this "
+                                          "many faces (the paper's 42,000)"),
+        *PREP_OPTIONS,
         Param("seed", SEED, 0, help="seed for sampling, balancing and split"),
         Param("workers", POSITIVE, help="face-detection processes (default: one per core)"),
     ),
@@ -77,6 +115,10 @@ JOB_PARAMS: dict[str, tuple[Param, ...]] = {
         Param("epochs", POSITIVE, help="override the preset's epochs"),
         Param("patience", POSITIVE, help="override the early-stopping patience"),
         Param("greyscale_aug", Boolean(), False, help="greyscale augmentation"),
+        *PRECISION,
+        Param("cycle_lr_decay", Choice(_cycle_lr_decays), help="gradual unfreezing: 'paper' "
+              "(every cycle at lr/10) or 'compounding' (lr/10 per cycle, ours); "
+              "default: preset's"),
         Param("seed", SEED, 0, help="seed"),
     ),
     "ensemble": (
@@ -103,12 +145,17 @@ JOB_PARAMS: dict[str, tuple[Param, ...]] = {
         Param("meta", FilePath(), help="imdb-wiki: the .mat file"),
         Param("classes", Text(), "5", help="'5', '8' or explicit edges"),
         Param("detector", DETECTOR, help="face detector (default: cnn, none for utkface)"),
-        Param("limit", POSITIVE, help="a seeded random sample (default: preset's)"),
+        Param("limit", POSITIVE, help="BEFORE face detection: a seeded random sample of this "
+                                      "many source images (default: preset's)"),
+        Param("max_faces", Interval(low=0), help="AFTER face detection: a seeded random "
+              "sample of this many faces; 0 = every face (default: preset's, paper 42000)"),
+        *PREP_OPTIONS,
         Param("preset", PRESET, "paper", help="the training recipe"),
         Param("members", ListOf(Choice(_backbones)),
               help="backbones to train (default: preset's)"),
         Param("ensemble", Choice(lambda: ENSEMBLE_METHODS), "meta", help="how to combine"),
         Param("per_class", POSITIVE, 2, help="GradCAM images per class and outcome"),
+        *PRECISION,
         Param("seed", SEED, 0, help="one seed for every stage"),
     ),
 }

@@ -7,9 +7,12 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from PIL import Image
 
+from backend.data.oversample import leaked_rows
 from backend.params import InvalidParameterError
 from backend.preprocess import PreprocessConfig, prepare
+from tests.backend.data.readers.conftest import make_mat  # noqa: F401 (a fixture)
 from tests.worker.conftest import make_csv_source
 
 
@@ -69,6 +72,65 @@ def test_rerun_hits_the_crop_cache_for_every_face(utk_prepared):
     assert "detected" not in again.crop_stats and again.n_images == first.n_images
 
 
+@pytest.mark.shared_data
+def test_default_preprocessing_makes_no_copies(utk_prepared):
+    """Check that without oversampling every manifest row is an original face."""
+    _, result, manifest, _, _ = utk_prepared
+    assert (manifest["copy_of"] == -1).all() and sum(result.copies.values()) == 0
+
+
+@pytest.fixture(scope="module", params=["train", "before_split_leak"])
+def utk_oversampled(request, tmp_path_factory):
+    """600 real UTKFace faces prepared with one oversampling mode (32 px, no detection)."""
+    from tests.conftest import shared_data_root
+
+    root = shared_data_root() / "utkface"
+    if not root.exists():
+        pytest.skip(f"real face data not found at {root} (set AGEREC_SHARED_DATA)")
+    base = tmp_path_factory.mktemp(f"oversample-{request.param}")
+    config = PreprocessConfig(source="utkface", path=str(root), detector="none", image_size=32,
+                              limit=600, seed=3, oversample=request.param)
+    result = prepare(config, base / "ds", base / "cache")
+    manifest = pd.read_csv(base / "ds" / "manifest.csv", keep_default_na=False)
+    return request.param, result, manifest, np.load(base / "ds" / "images.npy")
+
+
+@pytest.mark.shared_data
+def test_oversampling_fills_short_classes_of_the_train_split(utk_oversampled):
+    """Check that in both modes the train split gains copies until each class's train
+    count is within one face of the largest class's."""
+    _, _, manifest, _ = utk_oversampled
+    train = manifest[manifest["split"] == "train"]
+    assert (train["copy_of"] >= 0).sum() > 0
+    counts = train.groupby("label").size()
+    assert counts.max() - counts.min() <= 1
+
+
+@pytest.mark.shared_data
+def test_val_and_test_hold_copies_only_in_the_leak_mode(utk_oversampled):
+    """Check that 'train' keeps copies out of val and test, and 'before_split_leak' puts
+    copies of training faces into the test split (the paper's leak)."""
+    mode, result, manifest, _ = utk_oversampled
+    held_out = manifest[manifest["split"] != "train"]
+    leaked = leaked_rows(manifest["split"].to_numpy(), manifest["copy_of"].to_numpy())
+    if mode == "train":
+        assert (held_out["copy_of"] == -1).all() and len(leaked) == 0
+        assert result.copies["val"] == result.copies["test"] == 0
+    else:
+        assert (held_out["copy_of"] >= 0).sum() > 0 and len(leaked) > 0
+        assert any("leak" in note for note in result.notes)
+
+
+@pytest.mark.shared_data
+def test_copies_are_augmented_not_pixel_duplicates(utk_oversampled):
+    """Check that nearly every copy differs visibly from the face it was made from."""
+    _, _, manifest, images = utk_oversampled
+    copies = np.flatnonzero(manifest["copy_of"].to_numpy() >= 0)
+    originals = manifest["copy_of"].to_numpy()[copies]
+    diff = np.abs(images[copies].astype(int) - images[originals].astype(int)).mean(axis=(1, 2, 3))
+    assert np.mean(diff > 2.0) > 0.9
+
+
 def test_summary_and_arrays_agree(tmp_path):
     """Check that images.npy rows, manifest rows and the recorded split counts agree."""
     csv = make_csv_source(tmp_path / "src", n=100)
@@ -106,3 +168,52 @@ def test_bad_parameter_names_itself():
     """Check that an unknown detector is refused naming the parameter and the choices."""
     with pytest.raises(InvalidParameterError, match="'detector' parameter of preprocess"):
         PreprocessConfig(source="utkface", path="/x", detector="mtcnn")
+
+
+def _wiki_source(root, make_mat):
+    """Twenty IMDB-WIKI rows with images: every fourth has a weak face score (0.8), every
+    fourth (offset by one) a second face; ages over the five classes, both genders."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(20):
+        (root / "00").mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rng.integers(0, 255, (48, 48, 3), dtype=np.uint8)).save(root / "00" / f"{i}.jpg")
+        rows.append({"photo_taken": 1990 + 20 * (i % 5) + 5, "gender": float(i % 2),
+                     "face_score": 0.8 if i % 4 == 0 else 3.0,
+                     "second_face_score": 2.0 if i % 4 == 1 else np.nan})
+    return make_mat(root / "wiki.mat", rows)
+
+
+def test_imdb_wiki_filters_are_parameters_recorded_with_the_dataset(tmp_path, make_mat):
+    """Check that min_face_score and allow_second_face reach the reader (no row skipped for
+    them when relaxed) and are written to the dataset's config.json."""
+    mat = _wiki_source(tmp_path / "src", make_mat)
+    kwargs = dict(source="imdb-wiki", path=str(tmp_path / "src"), meta=str(mat), detector="none",
+                  image_size=32)
+    strict = prepare(PreprocessConfig(**kwargs), tmp_path / "a", tmp_path / "cache")
+    relaxed = prepare(PreprocessConfig(**kwargs, min_face_score=0.5, allow_second_face=True),
+                      tmp_path / "b", tmp_path / "cache")
+    assert (strict.skipped.get("low_face_score"), strict.skipped.get("second_face")) == (5, 5)
+    assert not {"low_face_score", "second_face"} & set(relaxed.skipped)
+    recorded = json.loads((tmp_path / "b" / "config.json").read_text())
+    assert (recorded["min_face_score"], recorded["allow_second_face"]) == (0.5, True)
+
+
+def test_face_filters_are_refused_for_a_source_without_face_scores():
+    """Check that a face-score filter on UTKFace is an error naming the parameter."""
+    with pytest.raises(InvalidParameterError, match="'min_face_score' parameter of preprocess"):
+        PreprocessConfig(source="utkface", path="/x", min_face_score=2.0)
+
+
+def test_max_faces_samples_among_detected_faces(tmp_path):
+    """Check that max_faces counts the faces detection kept (an unreadable photo takes no
+    place) and records the faces left out as unused 'max_faces' rows."""
+    csv = make_csv_source(tmp_path / "src", n=60)
+    for i in range(10):
+        (tmp_path / "src" / f"img{i:03d}.jpg").write_bytes(b"\xff\xd8\xff\xe0 broken")
+    result = prepare(PreprocessConfig(source="csv", path=str(csv), detector="none", image_size=32,
+                                      max_faces=40), tmp_path / "ds", tmp_path / "cache")
+    unused = pd.read_csv(tmp_path / "ds" / "unused.csv", keep_default_na=False)
+    sampled_out = (unused["dropped_by"] == "max_faces").sum()
+    assert result.skipped["unreadable"] == 10 and sampled_out == 10
+    assert result.n_images + len(unused) - sampled_out == 40

@@ -14,7 +14,23 @@ def test_defaults_fill_in_and_strings_are_coerced():
     """Check that command-line strings become typed values and defaults are added."""
     params = validate_params("preprocess", {"source": "utkface", "path": "/x", "limit": "50"})
     assert params == {"source": "utkface", "path": "/x", "classes": "5", "image_size": 128,
-                      "detector": "cnn", "limit": 50, "seed": 0}
+                      "detector": "cnn", "limit": 50, "oversample": "none", "seed": 0}
+
+
+def test_float_parameters_are_coerced_and_checked():
+    """Check that min_face_score='0.5' becomes 0.5 and a word is refused naming it."""
+    params = {"source": "imdb-wiki", "path": "/x", "min_face_score": "0.5"}
+    assert validate_params("preprocess", params)["min_face_score"] == 0.5
+    with pytest.raises(InvalidParameterError, match="'min_face_score'.*'high'"):
+        validate_params("preprocess", {**params, "min_face_score": "high"})
+
+
+def test_leak_mode_is_a_named_choice_never_the_default():
+    """Check that oversampling defaults to 'none' and the leak mode must be asked for by name."""
+    base = {"source": "utkface", "path": "/x"}
+    assert validate_params("pipeline", base)["oversample"] == "none"
+    assert validate_params("pipeline", {**base, "oversample": "before_split_leak"})[
+        "oversample"] == "before_split_leak"
 
 
 def test_bad_choice_names_parameter_value_and_allowed_values():

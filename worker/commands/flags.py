@@ -67,6 +67,6 @@ def _help(spec: Param) -> str:
         return text + " (required)"
     if spec.default is not None and not isinstance(spec.constraint, Boolean):
         return text + f" (default: {spec.default})"
-    if isinstance(spec.constraint, Boolean):
+    if isinstance(spec.constraint, Boolean) and spec.default is not None:
         return text + f" (default: {'on' if spec.default else 'off'})"
     return text

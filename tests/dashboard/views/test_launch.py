@@ -48,6 +48,22 @@ def test_submitting_a_form_creates_a_job_row(seeded, dispatched):
     assert (job.kind, job.params["runs"], job.status) == ("gradcam", seeded["runs"][:2], "queued")
 
 
+def test_an_unset_yes_no_parameter_leaves_the_choice_to_the_preset(seeded, dispatched):
+    """Check that a pipeline submitted without touching allow_second_face sends no value
+    (the preset decides), while choosing 'true' sends True."""
+    db = open_home(seeded["gallery"].parents[1])
+    params = []
+    for choice in (None, "true"):
+        at = run_page("launch.py")
+        at.text_input(key="pipeline-path").set_value("/data/wiki")
+        at.selectbox(key="pipeline-source").set_value("imdb-wiki")
+        if choice:
+            at.selectbox(key="pipeline-allow_second_face").set_value(choice)
+        submit(at, "pipeline").click().run()
+        params.append(stored.list_jobs(db, limit=1)[0].params)
+    assert "allow_second_face" not in params[0] and params[1]["allow_second_face"] is True
+
+
 def test_submitted_job_is_shown(seeded):
     """Check that the page reports the new job's id and status after a submit."""
     at = run_page("launch.py")

@@ -1,0 +1,42 @@
+"""What the pipeline asks its preprocess step for, per preset."""
+from __future__ import annotations
+
+from backend.preprocess import PreprocessConfig
+from worker.jobspecs import validate_params
+from worker.stages.pipeline import preprocess_params
+
+
+def _prep(**launch):
+    """The preprocess step's config for a pipeline launched with `launch` (validated as a job)."""
+    params = validate_params("pipeline", {"source": "imdb-wiki", "path": "/x", **launch})
+    return PreprocessConfig.from_dict(validate_params("preprocess", preprocess_params(params)))
+
+
+def test_paper_pipeline_samples_42000_faces_after_detection():
+    """Check that the paper pipeline asks for 42,000 detected faces and no pre-detection sample."""
+    config = _prep(preset="paper")
+    assert (config.max_faces, config.limit) == (42_000, None)
+
+
+def test_max_faces_zero_keeps_every_face():
+    """Check that max_faces=0 at launch overrides the paper's 42,000 with no sample."""
+    assert _prep(preset="paper", max_faces=0).max_faces is None
+
+
+def test_paper_pipeline_relaxes_the_imdb_wiki_filters_the_paper_never_states():
+    """Check that the paper pipeline keeps every located face, second faces included,
+    while the cpu pipeline keeps the reader's defaults."""
+    paper, cpu = _prep(preset="paper"), _prep(preset="cpu")
+    assert (paper.min_face_score, paper.allow_second_face) == (0.0, True)
+    assert (cpu.min_face_score, cpu.allow_second_face) == (1.0, False)
+
+
+def test_a_filter_given_at_launch_wins_over_the_preset():
+    """Check that min_face_score=2 at launch replaces the paper pipeline's 0."""
+    assert _prep(preset="paper", min_face_score="2").min_face_score == 2.0
+
+
+def test_filters_are_unset_for_sources_without_face_scores():
+    """Check that a UTKFace paper pipeline records no IMDB-WIKI filter."""
+    config = _prep(preset="paper", source="utkface")
+    assert (config.min_face_score, config.allow_second_face) == (None, None)
