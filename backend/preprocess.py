@@ -271,7 +271,8 @@ def _sample_index(n: int, size: int | None, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, size=size, replace=False))
 
 
-def _split_and_oversample(labels: np.ndarray, config: PreprocessConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _split_and_oversample(labels: np.ndarray, config: PreprocessConfig
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The stratified split with the copies `config.oversample` asks for.
 
     Returns, one entry per manifest row (the balanced faces, then their copies): the
@@ -300,9 +301,9 @@ def _split_and_oversample(labels: np.ndarray, config: PreprocessConfig) -> tuple
 
 def _copy_notes(mode: str, splits: np.ndarray, copy_of: np.ndarray) -> list[str]:
     """A readable line on where the augmented copies went (none without oversampling)."""
-    copies = Counter(splits[copy_of >= 0].tolist())
     if mode == "none":
         return []
+    copies = Counter(splits[copy_of >= 0].tolist())
     where = ", ".join(f"{split} {copies.get(split, 0)}" for split in SPLITS)
     note = f"oversample={mode!r}: {sum(copies.values())} augmented copies ({where})"
     if mode == "before_split_leak":

@@ -177,7 +177,8 @@ def _wiki_source(root, make_mat):
     rows = []
     for i in range(20):
         (root / "00").mkdir(parents=True, exist_ok=True)
-        Image.fromarray(rng.integers(0, 255, (48, 48, 3), dtype=np.uint8)).save(root / "00" / f"{i}.jpg")
+        pixels = rng.integers(0, 255, (48, 48, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(root / "00" / f"{i}.jpg")
         rows.append({"photo_taken": 1990 + 20 * (i % 5) + 5, "gender": float(i % 2),
                      "face_score": 0.8 if i % 4 == 0 else 3.0,
                      "second_face_score": 2.0 if i % 4 == 1 else np.nan})
