@@ -9,7 +9,7 @@ original faces are the same), trains the `cpu` preset's dlib_face member on it
 - the test faces with no augmented copy (and no original) in its train split;
 - in the leak mode, the leaked test rows alone.
 
-    nice python -m bench.oversampling [--data DIR] [--limit 4000] [--seed 0] [--work DIR]
+    nice python -m bench.oversampling [--data DIR] [--limit 5000] [--seed 0] [--work DIR]
 
 Writes bench/results/oversampling-<date>.json.
 """
@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.oversampling")
     p.add_argument("--data", default=str(Settings.from_env().shared_data / "utkface"),
                    help="the UTKFace folder")
-    p.add_argument("--limit", type=int, default=4000,
+    p.add_argument("--limit", type=int, default=5000,
                    help="UTKFace records sampled (before balancing)")
     p.add_argument("--seed", type=int, default=0, help="one seed for sampling, split and training")
     p.add_argument("--work", default=str(REPO / "var" / "bench-oversampling"),
