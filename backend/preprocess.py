@@ -125,6 +125,9 @@ class PreprocessResult:
     splits: dict[str, dict[str, int]]
     gender_by_class: dict[str, dict[str, int]]
     skipped: dict[str, int]
+    # Every usable face per class before balancing: the source's real class mix, which
+    # `--target-prior source` corrects predictions to.
+    source_class_counts: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     crop_stats: dict[str, int] = field(default_factory=dict)
@@ -133,6 +136,7 @@ class PreprocessResult:
     def summary(self) -> dict[str, Any]:
         return {"n_images": self.n_images, "splits": self.splits,
                 "gender_by_class": self.gender_by_class, "skipped": self.skipped,
+                "source_class_counts": self.source_class_counts,
                 "notes": self.notes, "timings": self.timings, "crop_stats": self.crop_stats,
                 "augmented_copies": self.copies}
 
@@ -228,8 +232,9 @@ def prepare(config: PreprocessConfig, out_dir: Path, cache_dir: Path, *,
     result = PreprocessResult(
         out_dir=Path(out_dir), n_images=len(row_kept), splits=summary_counts["splits"],
         gender_by_class=summary_counts["gender_by_class"],
-        skipped=dict(Counter(s.reason for s in skipped)), notes=notes, timings=timings,
-        crop_stats=crop_stats,
+        skipped=dict(Counter(s.reason for s in skipped)),
+        source_class_counts=_class_counts(labels, scheme.n_classes), notes=notes,
+        timings=timings, crop_stats=crop_stats,
         copies={split: int(np.sum(is_copy & (splits == split))) for split in SPLITS})
     write_prepared(Path(out_dir), images, manifest, scheme.to_dict(), config.to_dict(),
                    result.summary())
@@ -239,6 +244,11 @@ def prepare(config: PreprocessConfig, out_dir: Path, cache_dir: Path, *,
     timings["write"] = time.perf_counter() - t0
     (Path(out_dir) / "summary.json").write_text(json.dumps(result.summary(), indent=2))
     return result
+
+
+def _class_counts(labels: np.ndarray, n_classes: int) -> dict[str, int]:
+    """{"0": n, ...}: faces per class, every class present (the layout of `splits`)."""
+    return {str(c): int(n) for c, n in enumerate(np.bincount(labels, minlength=n_classes))}
 
 
 def _filter_ages(records: list[LabelledImage], config: PreprocessConfig, scheme,

@@ -142,6 +142,17 @@ def test_summary_and_arrays_agree(tmp_path):
     assert sum(sum(v.values()) for v in summary["splits"].values()) == result.n_images
 
 
+def test_summary_records_the_class_counts_before_balancing(tmp_path):
+    """Check that summary.json counts every usable face per class, the ones balancing
+    dropped included: 40 faces of 20-39 against 10 of each other class."""
+    csv = make_csv_source(tmp_path / "src", n=80, ages=(5, 25, 25, 25, 45, 65, 85, 25))
+    result = prepare(PreprocessConfig(source="csv", path=str(csv), detector="none",
+                                      image_size=32), tmp_path / "ds", tmp_path / "cache")
+    summary = json.loads((tmp_path / "ds" / "summary.json").read_text())
+    assert summary["source_class_counts"] == {"0": 10, "1": 40, "2": 10, "3": 10, "4": 10}
+    assert sum(result.splits[s]["1"] for s in result.splits) < 40  # balancing dropped some
+
+
 def test_unreadable_image_is_skipped_not_fatal(tmp_path):
     """Check that a corrupt JPEG is counted in skipped with a reason and the job goes on."""
     csv = make_csv_source(tmp_path / "src", n=50)

@@ -19,16 +19,21 @@ from worker.context import AppContext
 REDIS_URL = "redis://127.0.0.1:6379/11"  # a database of its own, flushed per test
 
 
-def make_csv_source(root: Path, n: int = 40, size: int = 48, seed: int = 0) -> Path:
-    """n small JPEGs with ages over every class and both genders, plus manifest.csv."""
+def make_csv_source(root: Path, n: int = 40, size: int = 48, seed: int = 0,
+                    ages: tuple[int, ...] = (5, 25, 45, 65, 85)) -> Path:
+    """n small JPEGs with ages over every class and both genders, plus manifest.csv.
+
+    Image i is about `ages[i % len(ages)]` years old; repeat an age for a class mix
+    that is not even.
+    """
     rng = np.random.default_rng(seed)
     root.mkdir(parents=True, exist_ok=True)
-    ages = [5, 25, 45, 65, 85]
     lines = ["path,age,gender"]
     for i in range(n):
         pixels = rng.integers(0, 255, (size, size, 3), dtype=np.uint8)
         Image.fromarray(pixels).save(root / f"img{i:03d}.jpg", quality=90)
-        lines.append(f"img{i:03d}.jpg,{ages[i % 5] + i % 7},{'MF'[(i // 5) % 2]}")
+        age = ages[i % len(ages)] + i % 7
+        lines.append(f"img{i:03d}.jpg,{age},{'MF'[(i // len(ages)) % 2]}")
     (root / "manifest.csv").write_text("\n".join(lines) + "\n")
     return root / "manifest.csv"
 

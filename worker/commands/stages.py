@@ -23,7 +23,9 @@ def run_stage(kind: str, params: dict[str, Any], console: Console) -> dict[str, 
 
 def _preprocess_text(out: dict[str, Any]) -> str:
     """A readable summary: counts per split and class, gender balance, skips."""
-    lines = [f"dataset {out['dataset_id']}: {out['n_images']} images in {out['dir']}"]
+    lines = [f"dataset {out['dataset_id']}: {out['n_images']} images in {out['dir']}",
+             "  source (before balancing) "
+             + "  ".join(f"{k}:{v}" for k, v in out["source_class_counts"].items())]
     for split, counts in out["splits"].items():
         lines.append(f"  {split:5s} " + "  ".join(f"{k}:{v}" for k, v in counts.items()))
     lines.append("  gender " + "  ".join(f"{k}:{v['M']}M/{v['F']}F"

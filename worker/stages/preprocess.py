@@ -35,6 +35,7 @@ def run_preprocess(ctx: StageContext, params: dict[str, Any]) -> dict[str, Any]:
         n_images=result.n_images, dir=out_dir, job_id=ctx.job_id)
     return {"dataset_id": dataset.id, "dir": dataset.dir, "n_images": result.n_images,
             "splits": result.splits, "gender_by_class": result.gender_by_class,
+            "source_class_counts": result.source_class_counts,
             "skipped": result.skipped, "notes": result.notes, "params": config.to_dict(),
             "timings": {k: round(v, 3) for k, v in result.timings.items()},
             "crop_stats": result.crop_stats}
