@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from backend.evaluation.priors import TargetPriorChoice
 from backend.params import (Boolean, Choice, Constraint, FilePath, Interval,
                             InvalidParameterError, ListOf, Text, check_choice)
 
@@ -87,6 +88,11 @@ PRECISION = (
     Param("xla", SWITCH, help="XLA-compiled training: auto (GPU only), on or off "
           "(default: preset's; paper: off)"),
 )
+# Shared by the evaluate job and `agerec predict` (which is not a job).
+TARGET_PRIOR = Param("target_prior", TargetPriorChoice(), "none", help="correct predictions "
+                     "to a class mix: none (the model as trained, on balanced classes), source "
+                     "(the source data's mix before balancing), or one weight per class, "
+                     "e.g. 0.2,0.4,0.2,0.15,0.05")
 
 JOB_PARAMS: dict[str, tuple[Param, ...]] = {
     "preprocess": (
@@ -132,6 +138,7 @@ JOB_PARAMS: dict[str, tuple[Param, ...]] = {
         Param("source", SOURCE, help="an external labelled dataset's layout"),
         Param("path", FilePath(), help="the external dataset's folder or file"),
         Param("meta", FilePath(), help="imdb-wiki: the .mat file"),
+        TARGET_PRIOR,
     ),
     "gradcam": (
         Param("runs", RUN_IDS, required=True, help="run ids on the same dataset"),

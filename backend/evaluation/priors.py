@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from backend.params import InvalidParameterError
+from backend.params import Constraint, InvalidParameterError
 
 PRIOR_NAMES = ("none", "source")  # the model as trained; the source's class mix before balancing
 TARGET_PRIOR_ALLOWED = ("'none', 'source', or comma-separated non-negative weights with a "
@@ -79,6 +79,14 @@ def check_target_prior(value: Any, *, param: str = "target_prior",
         raise InvalidParameterError(param, func, TARGET_PRIOR_ALLOWED, value)
     total = sum(weights)
     return [w / total for w in weights]
+
+
+@dataclass(frozen=True)
+class TargetPriorChoice(Constraint):
+    """A job parameter's constraint: 'none', 'source' or weights (check_target_prior)."""
+
+    def check(self, value: Any, *, param: str, func: str) -> str | list[float]:
+        return check_target_prior(value, param=param, func=func)
 
 
 @dataclass(frozen=True)

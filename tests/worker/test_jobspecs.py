@@ -65,3 +65,23 @@ def test_assignments_need_an_equals_sign():
     assert parse_assignments(["a=1", "b = two"]) == {"a": "1", "b": "two"}
     with pytest.raises(InvalidParameterError, match="key=value"):
         parse_assignments(["oops"])
+
+
+def test_evaluate_target_prior_defaults_to_the_model_as_trained():
+    """Check that an evaluate job without target_prior gets 'none'."""
+    assert validate_params("evaluate", {"run_id": "3"})["target_prior"] == "none"
+
+
+def test_evaluate_target_prior_weights_are_normalised():
+    """Check that target_prior=1,3 is stored as the weights 0.25, 0.75."""
+    assert validate_params("evaluate", {"run_id": 3, "target_prior": "1,3"})["target_prior"] \
+        == [0.25, 0.75]
+
+
+def test_evaluate_target_prior_refuses_a_bad_value_naming_the_job():
+    """Check that a bad target_prior is refused at submit time, naming the job and what is
+    allowed."""
+    with pytest.raises(InvalidParameterError) as info:
+        validate_params("evaluate", {"run_id": 3, "target_prior": "1,-2"})
+    assert info.value.param == "target_prior"
+    assert "of the 'evaluate' job must be 'none', 'source', or" in str(info.value)

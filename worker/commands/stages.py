@@ -55,12 +55,24 @@ def _gradcam_text(out: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _evaluate_text(out: dict[str, Any]) -> str:
+    """The metrics, and under a target prior the accuracy expected on a population with
+    its class mix."""
+    if out.get("population_accuracy") is None:
+        return _metrics_text(out)
+    low, high = out["population_accuracy_ci95"]
+    weights = " / ".join(f"{100 * w:.0f}" for w in out["target_prior"]["weights"])
+    return (_metrics_text(out) + f"\n  on the population's age mix ({weights} %): accuracy "
+            f"{100 * out['population_accuracy']:.2f}% (95% CI {100 * low:.1f}-{100 * high:.1f}), "
+            f"as trained {100 * out['as_trained_population_accuracy']:.2f}%")
+
+
 # Each foreground command: its one-line help and how its result reads as text.
 COMMANDS: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
     "preprocess": ("prepare a dataset: crop faces, balance, split", _preprocess_text),
     "train": ("train one member model on a prepared dataset", _metrics_text),
     "ensemble": ("combine member runs that share a class scheme", _metrics_text),
-    "evaluate": ("evaluate a run on its test split or an external dataset", _metrics_text),
+    "evaluate": ("evaluate a run on its test split or an external dataset", _evaluate_text),
     "gradcam": ("GradCAM galleries and explainability numbers", _gradcam_text),
 }
 

@@ -8,26 +8,31 @@ import numpy as np
 
 from storage import datasets, repository, runs
 from worker.stages.base import StageContext
-from worker.stages.predictions import evaluate_split, headline, predict, run_dir
+from worker.stages.predictions import evaluate_split, file_part, headline, predict, run_dir
+from worker.stages.target_prior import run_target_prior
 
 
 def run_evaluate(ctx: StageContext, params: dict[str, Any]) -> dict[str, Any]:
-    """Evaluate and record; returns run_id, the scope and the metrics."""
+    """Evaluate and record; returns run_id, the scope, the target prior and the metrics."""
     run = runs.get_run(ctx.app.db, params["run_id"])
-    if not params.get("source"):
-        metrics = evaluate_split(ctx, run, "test")
-        return {"run_id": run.id, "scope": "test", **headline(metrics)}
-    metrics, scope = _evaluate_external(ctx, run, params)
-    return {"run_id": run.id, "scope": scope, **headline(metrics)}
+    prior = run_target_prior(ctx.app.db, run, params.get("target_prior", "none"),
+                             func="the 'evaluate' job")
+    if params.get("source"):
+        metrics, scope = _evaluate_external(ctx, run, params, prior)
+    else:
+        metrics, scope = evaluate_split(ctx, run, "test", prior), prior.scope("test")
+    return {"run_id": run.id, "scope": scope, "target_prior": prior.to_dict(),
+            **headline(metrics)}
 
 
-def _evaluate_external(ctx: StageContext, run, params: dict[str, Any]):
+def _evaluate_external(ctx: StageContext, run, params: dict[str, Any], prior):
     """Read, crop (as the run's dataset was cropped), predict and score an outside dataset."""
     from backend.data.classes import scheme_from
     from backend.data.crop_cache import CropSpec, extract_crops
     from backend.data.images import load_image
     from backend.data.readers import read_source
-    from backend.evaluation.evaluate import evaluate_probs, predictions_frame
+    from backend.evaluation.evaluate import predictions_frame
+    from backend.evaluation.priors import evaluate_under_prior
 
     if not params.get("path"):
         raise ValueError("The 'path' parameter of evaluate is required with 'source'.")
@@ -54,15 +59,16 @@ def _evaluate_external(ctx: StageContext, run, params: dict[str, Any]):
     ctx.progress(1, 2, "predict")
     grey = predict(ctx, run, images, greyscale=True)
     ctx.progress(2, 2, "predict")
-    metrics = evaluate_probs(y, probs, scheme.n_classes,
-                             genders=genders if np.any(genders != "") else None, grey_probs=grey)
+    metrics, probs = evaluate_under_prior(
+        y, probs, scheme.n_classes, prior, genders=genders if np.any(genders != "") else None,
+        grey_probs=grey)
     metrics["skipped"] = len(records) - len(kept) + len(read.skipped)
-    scope = f"external:{params['source']}"
+    scope = prior.scope(f"external:{params['source']}")
     runs.record_metrics(db, run.id, scope, metrics)
     frame = predictions_frame(list(range(len(kept))), y, probs)
     frame["source_path"] = [r.path for r, _ in kept]
     frame["crop_path"] = [o.crop_path for _, o in kept]
-    out = run_dir(ctx, run) / f"predictions-external-{params['source']}.csv"
+    out = run_dir(ctx, run) / f"predictions-{file_part(scope)}.csv"
     frame.to_csv(out, index=False)
     repository.add_artifact(db, "predictions", out, run_id=run.id,
                             meta={"scope": scope, "path": str(params["path"])})

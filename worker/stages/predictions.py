@@ -2,8 +2,9 @@
 the per-image predictions and the cached probabilities."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -11,8 +12,14 @@ from storage import datasets, repository, runs
 from storage.records import Run
 from worker.stages.base import StageContext
 
+if TYPE_CHECKING:  # the backend loads lazily, inside the stage bodies
+    from backend.evaluation.priors import TargetPrior
+
 METRIC_KEYS = ("accuracy", "one_off_accuracy", "per_class_accuracy", "confusion_matrix",
                "macro_f1", "qwk", "greyscale_accuracy", "n")
+# Under a target prior: the accuracies expected on a population with its class mix.
+PRIOR_KEYS = tuple(f"{who}population_{what}" for who in ("", "as_trained_")
+                   for what in ("accuracy", "accuracy_ci95", "one_off_accuracy"))
 
 
 def run_dir(ctx: StageContext, run: Run) -> Path:
@@ -67,10 +74,15 @@ def predict(ctx: StageContext, run: Run, images: np.ndarray, *, greyscale: bool 
     return probs
 
 
-def evaluate_split(ctx: StageContext, run: Run, split: str = "test") -> dict[str, Any]:
-    """Evaluate `run` on one split of its dataset, colour and greyscale; record it all."""
-    from backend.evaluation.evaluate import evaluate_probs, predictions_frame
+def evaluate_split(ctx: StageContext, run: Run, split: str = "test",
+                   prior: TargetPrior | None = None) -> dict[str, Any]:
+    """Evaluate `run` on one split of its dataset, colour and greyscale, with its
+    probabilities corrected to `prior` when given; record it all under the split's scope
+    (`test`, or `test+prior:source` under a target prior)."""
+    from backend.evaluation.evaluate import predictions_frame
+    from backend.evaluation.priors import AS_TRAINED, evaluate_under_prior
 
+    prior = prior or AS_TRAINED
     data = dataset_of(ctx, run)
     ctx.progress(0, 2, f"evaluate {split}")
     images, labels, rows = data.subset(split)
@@ -81,18 +93,26 @@ def evaluate_split(ctx: StageContext, run: Run, split: str = "test") -> dict[str
     ctx.progress(1, 2, f"evaluate {split}")
     grey = probs_on(ctx, run, split, images, greyscale=True)
     ctx.progress(2, 2, f"evaluate {split}")
-    metrics = evaluate_probs(labels, probs, data.n_classes, genders=data.genders[rows],
-                             grey_probs=grey)
+    metrics, probs = evaluate_under_prior(labels, probs, data.n_classes, prior,
+                                          genders=data.genders[rows], grey_probs=grey)
+    scope = prior.scope(split)
     frame = predictions_frame(data.manifest.iloc[rows], labels, probs)
-    name = "predictions.csv" if split == "test" else f"predictions-{split}.csv"
+    name = "predictions.csv" if scope == "test" else f"predictions-{file_part(scope)}.csv"
     out = run_dir(ctx, run) / name
     frame.to_csv(out, index=False)
     db = ctx.app.db
-    runs.record_metrics(db, run.id, split, metrics)
-    repository.add_artifact(db, "predictions", out, run_id=run.id, meta={"split": split})
+    runs.record_metrics(db, run.id, scope, metrics)
+    repository.add_artifact(db, "predictions", out, run_id=run.id,
+                            meta={"split": split, "scope": scope})
     return metrics
 
 
+def file_part(scope: str) -> str:
+    """A metrics scope as part of a file name: 'test+prior:source' -> 'test-prior-source'."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", scope)
+
+
 def headline(metrics: dict[str, Any]) -> dict[str, Any]:
-    """The metric keys every command prints."""
-    return {key: metrics.get(key) for key in METRIC_KEYS}
+    """The metric keys every command prints (and the population ones, when there)."""
+    return {**{key: metrics.get(key) for key in METRIC_KEYS},
+            **{key: metrics[key] for key in PRIOR_KEYS if key in metrics}}

@@ -18,6 +18,9 @@ from worker.cli import main
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 METRIC_KEYS = {"run_id", "accuracy", "one_off_accuracy", "per_class_accuracy",
                "confusion_matrix", "macro_f1", "qwk", "greyscale_accuracy", "n"}
+# An uneven source, 25 / 75 / 50 / 25 / 25 faces per class in 200, that balancing evens out.
+SOURCE_AGES = (5, 25, 25, 25, 45, 45, 65, 85)
+SOURCE_MIX = [0.125, 0.375, 0.25, 0.125, 0.125]
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +31,7 @@ def members(tmp_path_factory):
     patch.setenv("AGEREC_HOME", str(home))
     patch.delenv("AGEREC_BROKER_URL", raising=False)
     patch.delenv("AGEREC_DATABASE_URL", raising=False)
-    csv = make_csv_source(home / "src", n=200)
+    csv = make_csv_source(home / "src", n=200, ages=SOURCE_AGES)
     ids = []
     with contextlib.redirect_stdout(io.StringIO()):
         assert main(["preprocess", "--source", "csv", "--path", str(csv), "--detector", "none",
@@ -88,6 +91,65 @@ def test_evaluate_on_an_external_dataset_records_its_own_scope(members, tmp_path
     code, out = _json(capsys, "evaluate", "--run-id", str(members[0]), "--source", "csv",
                       "--path", str(csv))
     assert code == 0 and out["scope"] == "external:csv" and out["n"] == 15
+
+
+def test_evaluate_under_the_source_prior_prints_the_prior_it_used(members, capsys):
+    """Check that evaluate --target-prior source --json names its scope and the prior, with
+    the source's class mix recorded at preprocessing as the weights, and the accuracies
+    expected on a population with that mix."""
+    code, out = _json(capsys, "evaluate", "--run", str(members[0]), "--target-prior", "source")
+    assert code == 0 and out["scope"] == "test+prior:source"
+    assert out["target_prior"]["name"] == "source"
+    assert out["target_prior"]["weights"] == pytest.approx(SOURCE_MIX)
+    assert METRIC_KEYS <= set(out)
+    assert 0 <= out["population_accuracy"] <= 1 and 0 <= out["as_trained_population_accuracy"] <= 1
+
+
+def test_evaluate_under_a_prior_records_its_own_scope(members, capsys):
+    """Check that metrics under the source prior go to scope test+prior:source and leave
+    the run's test scope as it was."""
+    from storage import runs
+    from worker.context import AppContext
+
+    db = AppContext().db
+    before = runs.get_metrics(db, members[1], "test")
+    code, out = _json(capsys, "evaluate", "--run", str(members[1]), "--target-prior", "source")
+    recorded = runs.get_metrics(db, members[1])
+    assert code == 0 and recorded["test"] == before
+    assert recorded["test+prior:source"]["accuracy"] == out["accuracy"]
+    assert recorded["test+prior:source"]["target_prior"]["weights"] == pytest.approx(SOURCE_MIX)
+
+
+def test_evaluate_with_a_wrong_count_of_weights_exits_2(members, capsys):
+    """Check that three weights for the five-class run are an error naming its classes."""
+    code, out = _json(capsys, "evaluate", "--run", str(members[0]), "--target-prior", "1,1,1")
+    assert code == 2
+    assert "5 weights, one per class of the run's scheme (1-19, 20-39" in out["error"]
+
+
+def test_evaluate_with_an_unknown_prior_name_exits_2(members, capsys):
+    """Check that a misspelt prior name is refused with what is allowed."""
+    code, out = _json(capsys, "evaluate", "--run", str(members[0]), "--target-prior", "sorce")
+    assert code == 2
+    assert "'target_prior'" in out["error"] and "'sorce'" in out["error"]
+
+
+def test_predict_under_a_prior_reweights_the_probabilities(members, tmp_path, capsys):
+    """Check that predict --target-prior gives the as-trained probabilities moved from the
+    train split's class mix to the given one."""
+    from backend.evaluation.priors import prior_shift
+
+    face = tmp_path / "face.jpg"
+    Image.fromarray(skdata.astronaut()).save(face)
+    _, plain = _json(capsys, "predict", "--run", str(members[0]), str(face))
+    code, shifted = _json(capsys, "predict", "--run", str(members[0]), str(face),
+                          "--target-prior", "6,1,1,1,1")
+    prior = shifted["target_prior"]
+    expected = prior_shift([plain["predictions"][0]["probabilities"]], prior["train_weights"],
+                           prior["weights"])[0]
+    assert code == 0 and prior["name"] == "0.6,0.1,0.1,0.1,0.1"
+    assert shifted["predictions"][0]["probabilities"] == pytest.approx(expected, abs=1e-3)
+    assert plain["target_prior"]["name"] == "none"
 
 
 def test_predict_gives_class_and_probabilities_per_image(members, tmp_path, capsys):
