@@ -96,6 +96,19 @@ def metrics(k: Key, run_id: int, scope: str = "test") -> dict[str, Any]:
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
+def prior_metrics(k: Key, run_id: int, base: str = "test") -> dict[str, Any] | None:
+    """The run's metrics on `base` under a target prior (scope '<base>+prior:<name>'):
+    the source's mix when evaluated, else the newest; with its `scope`. None if none."""
+    prefix = f"{base}+prior:"
+    scopes = {scope: m for scope, m in repo.get_metrics(_db(k), run_id).items()
+              if scope.startswith(prefix)}
+    if not scopes:
+        return None
+    scope = f"{prefix}source" if f"{prefix}source" in scopes else list(scopes)[-1]
+    return {"scope": scope, **scopes[scope]}
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
 def class_labels(k: Key, dataset_id: int) -> list[str]:
     """The dataset's class labels; derived from its edges, or numbered, when absent."""
     scheme = repo.get_dataset(_db(k), dataset_id).class_scheme or {}

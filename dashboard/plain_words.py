@@ -11,6 +11,13 @@ ONE_OFF_EXPLAINED = (
     "hard edges, so a face near an edge is easy to put one group off; being two or more "
     "groups off is a real mistake.")
 
+PRIOR_EXPLAINED = (
+    "The model learned from equal numbers of faces in every age group, but in the population "
+    "some age groups are far more common than others; the correction tells the model how "
+    "common each group is, so a face that could belong to either of two groups goes to the "
+    "more common one, and more faces come out right overall while the rarest groups are "
+    "found a little less often.")
+
 
 def in_n(fraction: float, n: int) -> int:
     """A fraction as a whole count out of n (0.7027 -> 7 in 10)."""
@@ -89,3 +96,22 @@ def example_sentence(item: Mapping[str, Any], labels: Sequence[str]) -> str:
         said = f"of someone aged {label(true)}, taken for {label(pred)}{sure}"
     return (f"{photo} {said}; {item.get('model', 'the model')} looked hardest at the yellow "
             f"areas.")
+
+
+def mix_sentences(as_trained: dict[str, Any], corrected: dict[str, Any] | None) -> list[str]:
+    """The model as trained (balanced classes) and, when evaluated, corrected for the
+    population's age mix: one sentence each, with the number of test faces behind it.
+
+    `as_trained` holds the test scope's metrics; `corrected` a target-prior scope's.
+    """
+    n = f"{as_trained.get('n') or 0:.0f} test faces"
+    out = [f"As trained (balanced classes): {in_n(as_trained['accuracy'], 100)} in 100 faces "
+           f"are put in the right age group when every age group is equally common ({n})."]
+    if corrected and corrected.get("population_accuracy") is not None:
+        out.append(
+            f"For the population's age mix: {in_n(corrected['population_accuracy'], 100)} in "
+            f"100 faces are put in the right age group when each group is as common as in the "
+            f"population, against {in_n(corrected['as_trained_population_accuracy'], 100)} in "
+            f"100 without the correction (the same {n}, each group counted by its share of "
+            f"the population).")
+    return out

@@ -4,9 +4,10 @@ import streamlit as st
 from dashboard import access, data, forms
 
 # The order: the steps one by one, then everything at once.
-KINDS = ("preprocess", "train", "ensemble", "gradcam", "pipeline")
+KINDS = ("preprocess", "train", "ensemble", "evaluate", "gradcam", "pipeline")
 TITLES = {"preprocess": "Prepare a dataset", "train": "Train a model",
-          "ensemble": "Ensemble", "gradcam": "GradCAM analysis", "pipeline": "Full pipeline"}
+          "ensemble": "Ensemble", "evaluate": "Evaluate", "gradcam": "GradCAM analysis",
+          "pipeline": "Full pipeline"}
 
 
 def pickers_ui() -> dict[str, list[tuple[int, str]]]:

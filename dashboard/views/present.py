@@ -14,8 +14,22 @@ def headline_ui(m: dict, edges: list[int]) -> str:
     text = plain_words.headline(m["accuracy"], m.get("one_off_accuracy"),
                                 plain_words.group_width(edges))
     st.markdown(f"### {text}")
+    st.caption(f"Measured on {m.get('n') or 0:.0f} test faces the model never saw in training.")
     st.markdown(f"**What “within one group” means.** {plain_words.ONE_OFF_EXPLAINED}")
     return text
+
+
+def mix_ui(m: dict, pm: dict | None) -> list[str]:
+    """The model as trained and, when evaluated, for the population's age mix; returns the
+    sentences for the report."""
+    sentences = plain_words.mix_sentences(m, pm)
+    if len(sentences) < 2:
+        return []  # nothing to compare until a target-prior evaluation is recorded
+    st.subheader("Balanced classes or the population's age mix")
+    for sentence in sentences:
+        st.markdown(f"- {sentence}")
+    st.markdown(f"**What the correction does.** {plain_words.PRIOR_EXPLAINED}")
+    return sentences
 
 
 def examples_ui(run: dict, labels: list[str]) -> list[tuple[str, bytes]]:
@@ -76,6 +90,7 @@ def present_ui(run_id: int) -> None:
         return
     labels = run["labels"]
     lead = headline_ui(m, data.class_edges(k, run["dataset_id"]))
+    mix = mix_ui(m, data.prior_metrics(k, run_id))
     paper_name = paper_model_for(run["kind"], run["backbone"])
     figures = [charts.per_class_bars(labels, {"this model": m.get("per_class_accuracy") or []},
                                      reference={f"paper {paper_name}":
@@ -89,7 +104,8 @@ def present_ui(run_id: int) -> None:
     notes = weak_spots_ui(m, labels)
     st.subheader("What the model looks at")
     examples = examples_ui(run, labels)
-    export_ui(run, lambda: presentation.build_report(run, m, lead, notes, examples, figures))
+    export_ui(run, lambda: presentation.build_report(run, m, lead, notes, examples, figures,
+                                                     mix=mix))
 
 
 st.title("The results in plain words")

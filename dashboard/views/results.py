@@ -2,7 +2,7 @@
 curves, sub-groups, the paper's Table 1 and a sample of misclassified faces."""
 import streamlit as st
 
-from dashboard import charts, data, metrics_table, widgets
+from dashboard import charts, data, metrics_table, plain_words, widgets
 from dashboard.paper import TABLE1, paper_model_for
 
 SAMPLE_SIZE = 12
@@ -23,6 +23,34 @@ def headline_ui(m: dict, paper: dict | None) -> None:
         col.metric(label, "—" if value is None else f"{value:.3f}")
     if m.get("n") is not None:
         st.caption(f"{m['n']:.0f} test images")
+
+
+def population_ui(run_id: int, m: dict, pm: dict | None, labels: list[str]) -> None:
+    """The model as trained (balanced classes) beside the model corrected for the
+    population's age mix, when a target-prior evaluation was recorded."""
+    st.subheader("As trained, or for the population's age mix")
+    st.caption(plain_words.PRIOR_EXPLAINED)
+    if pm is None:
+        st.info("Not evaluated for the population's age mix yet: run "
+                f"`agerec evaluate --run {run_id} --target-prior source` (or the Evaluate "
+                "form on the Launch page).")
+        return
+    left, right = st.columns(2)
+    left.metric("As trained (balanced classes)", f"{100 * m['accuracy']:.2f}%")
+    left.caption(f"on {m['n']:.0f} test images, every age group equally common")
+    population, before = pm.get("population_accuracy"), pm.get("as_trained_population_accuracy")
+    right.metric("For the population's age mix",
+                 "—" if population is None else f"{100 * population:.2f}%",
+                 delta=None if population is None or before is None else
+                 f"{100 * (population - before):+.2f} pp vs as trained on this mix")
+    weights = (pm.get("target_prior") or {}).get("weights") or []
+    mix = ", ".join(f"{widgets.class_name(labels, i)} {100 * w:.0f}%"
+                    for i, w in enumerate(weights))
+    interval = pm.get("population_accuracy_ci95")
+    right.caption(f"on the same {pm['n']:.0f} test images, each age group weighted by its "
+                  f"share of the population ({pm['scope'].split('+prior:')[1]}: {mix})"
+                  + (f"; 95% interval {100 * interval[0]:.1f}-{100 * interval[1]:.1f}%"
+                     if interval else ""))
 
 
 def confusion_ui(matrix, labels, *, key: str, title: str = "Confusion matrix") -> bool:
@@ -64,10 +92,15 @@ def results_ui(run_id: int) -> None:
         st.info(f"Run #{run_id} has no test metrics yet (status: {run['status']}).")
         return
     headline_ui(m, paper)
+    pm = data.prior_metrics(k, run_id)
+    population_ui(run_id, m, pm, labels)
+    series = {run["name"]: m.get("per_class_accuracy") or []}
+    if pm is not None:
+        series["corrected for the population's age mix"] = pm.get("per_class_accuracy") or []
     left, right = st.columns(2)
     with left:
         st.plotly_chart(charts.per_class_bars(
-            labels, {run["name"]: m.get("per_class_accuracy") or []},
+            labels, series,
             reference={f"paper {paper_name}": paper["per_class_accuracy"]} if paper else None),
             key="per-class")
     with right:

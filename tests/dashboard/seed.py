@@ -83,6 +83,21 @@ def seed_run(db: Database, home: Path, dataset_id: int, name: str, kind: str,
     return run
 
 
+def seed_prior_metrics(db: Database, run_id: int, rng: random.Random) -> dict[str, Any]:
+    """Metrics of `run_id` under the source prior (scope test+prior:source), as
+    `agerec evaluate --target-prior source` records them; returns them."""
+    metrics = metrics_from(confusion(rng))
+    metrics.update({"target_prior": {"name": "source", "weights": [0.2, 0.45, 0.2, 0.1, 0.05],
+                                     "train_weights": [0.2] * 5},
+                    "population_accuracy": 0.81, "population_accuracy_ci95": [0.77, 0.85],
+                    "population_one_off_accuracy": 0.99,
+                    "as_trained_population_accuracy": 0.74,
+                    "as_trained_population_accuracy_ci95": [0.7, 0.78],
+                    "as_trained_population_one_off_accuracy": 0.98})
+    repo.record_metrics(db, run_id, "test+prior:source", metrics)
+    return metrics
+
+
 def write_run_files(run_dir: Path, home: Path, matrix: list[list[int]]) -> None:
     run_dir.mkdir(parents=True, exist_ok=True)
     history = [{"epoch": e, "loss": 1.5 / e, "val_loss": 1.6 / e, "accuracy": 0.4 + 0.05 * e,

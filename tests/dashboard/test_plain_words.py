@@ -43,3 +43,19 @@ def test_example_sentence_of_a_mistake_names_both_groups():
     item = {"true": 1, "pred": 2, "probs": [0, 0.3, 0.6, 0.1, 0], "colour": "grey", "model": "vgg"}
     text = plain_words.example_sentence(item, ["1-19", "20-39", "40-59", "60-79", "80-99"])
     assert text.startswith("A black-and-white photo of someone aged 20-39, taken for 40-59 (60% sure)")
+
+
+def test_mix_sentences_give_both_figures_with_their_n():
+    """Check that the as-trained and the population figures each come as 'N in 100' with
+    the number of test faces."""
+    as_trained = {"accuracy": 0.761, "n": 782}
+    corrected = {"population_accuracy": 0.807, "as_trained_population_accuracy": 0.76}
+    first, second = plain_words.mix_sentences(as_trained, corrected)
+    assert first.startswith("As trained (balanced classes): 76 in 100 faces") and "782" in first
+    assert second.startswith("For the population's age mix: 81 in 100 faces")
+    assert "against 76 in 100 without the correction" in second and "782" in second
+
+
+def test_mix_sentences_without_a_prior_evaluation_give_the_as_trained_one_only():
+    """Check that without a target-prior evaluation only the as-trained sentence is given."""
+    assert len(plain_words.mix_sentences({"accuracy": 0.7, "n": 10}, None)) == 1

@@ -6,7 +6,7 @@ from tests.dashboard.conftest import run_page
 from tests.dashboard.seed import open_home
 from worker.jobspecs import JOB_PARAMS
 
-FORMS = ("preprocess", "train", "ensemble", "gradcam", "pipeline")
+FORMS = ("preprocess", "train", "ensemble", "evaluate", "gradcam", "pipeline")
 
 
 def submit(at, kind):
@@ -94,3 +94,26 @@ def test_read_only_launch_page_has_no_forms(seeded, read_only):
     """Check that in read-only mode the page shows no form and no submit button."""
     at = run_page("launch.py")
     assert not at.button and not at.get("form")
+
+
+def test_evaluate_form_queues_a_job_with_the_source_prior(seeded):
+    """Check that the Evaluate form queues an evaluate job with target_prior=source."""
+    at = run_page("launch.py")
+    at.selectbox(key="evaluate-run_id").set_value(seeded["runs"][0])
+    at.text_input(key="evaluate-target_prior").set_value("source")
+    submit(at, "evaluate").click().run()
+    job = stored.list_jobs(open_home(seeded["gallery"].parents[1]), limit=1)[0]
+    assert (job.kind, job.params["target_prior"], job.status) == ("evaluate", "source", "queued")
+
+
+def test_bad_target_prior_is_shown_under_its_field(seeded):
+    """Check that negative weights are refused right under the target_prior field."""
+    at = run_page("launch.py")
+    at.selectbox(key="evaluate-run_id").set_value(seeded["runs"][0])
+    at.text_input(key="evaluate-target_prior").set_value("1,-1,1,1,1")
+    submit(at, "evaluate").click().run()
+    form = next(f for f in at.get("form") if f.proto.form.form_id == "form-evaluate")
+    children = list(form.children.values())
+    field = next(i for i, c in enumerate(children)
+                 if getattr(c, "key", None) == "evaluate-target_prior")
+    assert children[field + 1].type == "error" and "'target_prior'" in children[field + 1].value

@@ -1,7 +1,12 @@
 """The Present page."""
 from __future__ import annotations
 
+import random
+
+from dashboard.plain_words import PRIOR_EXPLAINED
+from storage import runs
 from tests.dashboard.conftest import run_page
+from tests.dashboard.seed import open_home, seed_prior_metrics
 
 
 def test_present_page_renders(seeded):
@@ -34,3 +39,27 @@ def test_export_button_is_offered(seeded):
     """Check that the HTML export is offered as a download."""
     at = run_page("present.py")
     assert at.download_button[0].proto.label.startswith("Export the report")
+
+
+def test_headline_carries_the_number_of_test_faces(seeded):
+    """Check that the headline is followed by how many test faces it was measured on."""
+    n = runs.get_metrics(open_home(seeded["gallery"].parents[1]), seeded["runs"][2], "test")["n"]
+    assert run_page("present.py").caption[0].value == \
+        f"Measured on {n:.0f} test faces the model never saw in training."
+
+
+def test_present_shows_as_trained_and_population_figures(seeded):
+    """Check that after a source-prior evaluation both figures are said in plain words,
+    with the sentence on what the correction does."""
+    seed_prior_metrics(open_home(seeded["gallery"].parents[1]), seeded["runs"][2],
+                       random.Random(1))
+    texts = [m.value for m in run_page("present.py").markdown]
+    assert any(t.startswith("- As trained (balanced classes):") for t in texts)
+    assert any(t.startswith("- For the population's age mix: 81 in 100") for t in texts)
+    assert any(PRIOR_EXPLAINED in t for t in texts)
+
+
+def test_present_without_a_prior_evaluation_shows_no_comparison(seeded):
+    """Check that the comparison is left out until the population mix was evaluated."""
+    texts = [m.value for m in run_page("present.py").markdown]
+    assert not any("population's age mix" in t for t in texts)

@@ -1,9 +1,12 @@
 """The Results page of one run."""
 from __future__ import annotations
 
+import random
+
+from dashboard.plain_words import PRIOR_EXPLAINED
 from storage import runs as stored_runs
 from tests.dashboard.conftest import captions_of_images, plotly_specs, run_page
-from tests.dashboard.seed import open_home
+from tests.dashboard.seed import open_home, seed_prior_metrics
 
 
 def test_results_page_renders(seeded):
@@ -65,3 +68,37 @@ def test_images_outside_the_allowed_folders_are_not_shown(seeded):
 def test_empty_results_page_says_how_to_start(empty_home):
     """Check that without runs the page says how to train one."""
     assert "No runs yet" in run_page("results.py").info[0].value
+
+
+def _seed_prior(seeded) -> dict:
+    """Source-prior metrics for the newest run (the one the page opens on)."""
+    db = open_home(seeded["gallery"].parents[1])
+    return seed_prior_metrics(db, seeded["runs"][-1], random.Random(1))
+
+
+def test_results_show_as_trained_and_population_figures_with_n(seeded):
+    """Check that a run evaluated under the source prior shows its accuracy as trained and
+    for the population's age mix, each with the number of test images."""
+    home = seeded["gallery"].parents[1]
+    m = stored_runs.get_metrics(open_home(home), seeded["runs"][-1], "test")
+    pm = _seed_prior(seeded)
+    at = run_page("results.py")
+    shown = {metric.label: metric.value for metric in at.metric}
+    assert shown["As trained (balanced classes)"] == f"{100 * m['accuracy']:.2f}%"
+    assert shown["For the population's age mix"] == "81.00%"
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith(f"on {m['n']:.0f} test images") for c in captions)
+    assert any(c.startswith(f"on the same {pm['n']:.0f} test images") and "20-39 45%" in c
+               for c in captions)
+
+
+def test_results_explain_the_correction_in_one_sentence(seeded):
+    """Check that the page says in plain words what the correction does."""
+    _seed_prior(seeded)
+    assert PRIOR_EXPLAINED in [c.value for c in run_page("results.py").caption]
+
+
+def test_results_without_a_prior_evaluation_say_how_to_run_one(seeded):
+    """Check that a run never evaluated under a target prior points to the command."""
+    at = run_page("results.py")
+    assert any(f"--run {seeded['runs'][-1]} --target-prior source" in i.value for i in at.info)
