@@ -6,7 +6,8 @@ Layout of a prepared dataset folder:
                   (-1, or the row of the original this row is an augmented copy of,
                   when preprocessing oversampled), extras...
     config.json   the preprocessing config that made it
-    summary.json  split counts per class, gender per class, skipped counts
+    summary.json  split counts per class, the source's class counts before balancing,
+                  gender per class, skipped counts
     scheme.json   the class scheme (edges and labels)
 """
 from __future__ import annotations
