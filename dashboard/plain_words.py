@@ -106,7 +106,8 @@ def mix_sentences(as_trained: dict[str, Any], corrected: dict[str, Any] | None) 
     """
     n = f"{as_trained.get('n') or 0:.0f} test faces"
     out = [f"As trained (balanced classes): {in_n(as_trained['accuracy'], 100)} in 100 faces "
-           f"are put in the right age group when every age group is equally common ({n})."]
+           f"are put in the right age group on a test set that, like the training data, "
+           f"holds about as many faces of each age group ({n})."]
     if corrected and corrected.get("population_accuracy") is not None:
         out.append(
             f"For the population's age mix: {in_n(corrected['population_accuracy'], 100)} in "

@@ -37,7 +37,7 @@ def population_ui(run_id: int, m: dict, pm: dict | None, labels: list[str]) -> N
         return
     left, right = st.columns(2)
     left.metric("As trained (balanced classes)", f"{100 * m['accuracy']:.2f}%")
-    left.caption(f"on {m['n']:.0f} test images, every age group equally common")
+    left.caption(f"on {m['n']:.0f} test images, age groups balanced as in training")
     population, before = pm.get("population_accuracy"), pm.get("as_trained_population_accuracy")
     right.metric("For the population's age mix",
                  "—" if population is None else f"{100 * population:.2f}%",
