@@ -102,3 +102,12 @@ def test_results_without_a_prior_evaluation_say_how_to_run_one(seeded):
     """Check that a run never evaluated under a target prior points to the command."""
     at = run_page("results.py")
     assert any(f"--run {seeded['runs'][-1]} --target-prior source" in i.value for i in at.info)
+
+
+def test_per_class_bars_add_the_corrected_model(seeded):
+    """Check that after a source-prior evaluation the per-class bars show the corrected
+    model's per-class accuracy beside the model as trained."""
+    pm = _seed_prior(seeded)
+    bars = plotly_specs(run_page("results.py"))[0]["data"]
+    corrected = next(b for b in bars if b["name"] == "corrected for the population's age mix")
+    assert corrected["y"] == [100 * v for v in pm["per_class_accuracy"]]
