@@ -141,7 +141,8 @@ def target_prior(target: Any, train_counts: Any, source_counts: Any = None, *,
             shown = f" ({', '.join(labels)})" if labels else ""
             raise InvalidParameterError(
                 "target_prior", func, f"'none', 'source', or {n_classes} weights, one per "
-                f"class of the run's scheme{shown}", ",".join(f"{w:.4g}" for w in target))
+                f"class of the run's scheme{shown}",
+                f"{len(target)} weights ({','.join(f'{w:.4g}' for w in target)})")
         weights = np.asarray(target, dtype=np.float64)
         name = ",".join(f"{w:.3g}" for w in weights)
         if len(name) > _MAX_NAME:

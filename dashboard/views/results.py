@@ -32,7 +32,7 @@ def population_ui(run_id: int, m: dict, pm: dict | None, labels: list[str]) -> N
     st.caption(plain_words.PRIOR_EXPLAINED)
     if pm is None:
         st.info("Not evaluated for the population's age mix yet: run "
-                f"`agerec evaluate --run {run_id} --target-prior source` (or the Evaluate "
+                f"`agerec evaluate --run-id {run_id} --target-prior source` (or the Evaluate "
                 "form on the Launch page).")
         return
     left, right = st.columns(2)

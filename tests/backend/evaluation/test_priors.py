@@ -64,7 +64,7 @@ def test_weights_for_another_number_of_classes_are_refused():
     """Check that three weights for a five-class run are refused naming the run's classes."""
     labels = ["1-19", "20-39", "40-59", "60-79", "80-99"]
     with pytest.raises(InvalidParameterError, match=r"5 weights, one per class of the run's "
-                       r"scheme \(1-19, 20-39, 40-59, 60-79, 80-99\). Got '0.2,0.3,0.5'"):
+                       r"scheme \(1-19, 20-39, 40-59, 60-79, 80-99\). Got '3 weights \(0.2,0.3,0.5\)'"):
         target_prior("0.2,0.3,0.5", [8] * 5, labels=labels)
 
 

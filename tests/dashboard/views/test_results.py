@@ -101,7 +101,7 @@ def test_results_explain_the_correction_in_one_sentence(seeded):
 def test_results_without_a_prior_evaluation_say_how_to_run_one(seeded):
     """Check that a run never evaluated under a target prior points to the command."""
     at = run_page("results.py")
-    assert any(f"--run {seeded['runs'][-1]} --target-prior source" in i.value for i in at.info)
+    assert any(f"--run-id {seeded['runs'][-1]} --target-prior source" in i.value for i in at.info)
 
 
 def test_per_class_bars_add_the_corrected_model(seeded):

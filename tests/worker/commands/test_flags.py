@@ -75,10 +75,10 @@ def test_switches_turn_off_with_no(capsys):
 
 def test_a_new_parameter_gets_its_flag_with_no_code(monkeypatch):
     """Check that a parameter added to JOB_PARAMS is a flag of its command at once."""
-    added = Param("target_prior", Choice(lambda: ("uniform", "natural")), "uniform")
+    added = Param("example_option", Choice(lambda: ("one", "two")), "one")
     monkeypatch.setitem(JOB_PARAMS, "evaluate", JOB_PARAMS["evaluate"] + (added,))
-    assert parsed("evaluate", "--run-id", "4", "--target-prior", "natural")["target_prior"] == \
-        "natural"
+    assert parsed("evaluate", "--run-id", "4", "--example-option", "two")["example_option"] == \
+        "two"
 
 
 def test_preprocess_is_validated_like_a_job(agerec_home, tmp_path, capsys):

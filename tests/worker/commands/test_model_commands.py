@@ -97,7 +97,7 @@ def test_evaluate_under_the_source_prior_prints_the_prior_it_used(members, capsy
     """Check that evaluate --target-prior source --json names its scope and the prior, with
     the source's class mix recorded at preprocessing as the weights, and the accuracies
     expected on a population with that mix."""
-    code, out = _json(capsys, "evaluate", "--run", str(members[0]), "--target-prior", "source")
+    code, out = _json(capsys, "evaluate", "--run-id", str(members[0]), "--target-prior", "source")
     assert code == 0 and out["scope"] == "test+prior:source"
     assert out["target_prior"]["name"] == "source"
     assert out["target_prior"]["weights"] == pytest.approx(SOURCE_MIX)
@@ -113,7 +113,7 @@ def test_evaluate_under_a_prior_records_its_own_scope(members, capsys):
 
     db = AppContext().db
     before = runs.get_metrics(db, members[1], "test")
-    code, out = _json(capsys, "evaluate", "--run", str(members[1]), "--target-prior", "source")
+    code, out = _json(capsys, "evaluate", "--run-id", str(members[1]), "--target-prior", "source")
     recorded = runs.get_metrics(db, members[1])
     assert code == 0 and recorded["test"] == before
     assert recorded["test+prior:source"]["accuracy"] == out["accuracy"]
@@ -122,14 +122,14 @@ def test_evaluate_under_a_prior_records_its_own_scope(members, capsys):
 
 def test_evaluate_with_a_wrong_count_of_weights_exits_2(members, capsys):
     """Check that three weights for the five-class run are an error naming its classes."""
-    code, out = _json(capsys, "evaluate", "--run", str(members[0]), "--target-prior", "1,1,1")
+    code, out = _json(capsys, "evaluate", "--run-id", str(members[0]), "--target-prior", "1,1,1")
     assert code == 2
     assert "5 weights, one per class of the run's scheme (1-19, 20-39" in out["error"]
 
 
 def test_evaluate_with_an_unknown_prior_name_exits_2(members, capsys):
     """Check that a misspelt prior name is refused with what is allowed."""
-    code, out = _json(capsys, "evaluate", "--run", str(members[0]), "--target-prior", "sorce")
+    code, out = _json(capsys, "evaluate", "--run-id", str(members[0]), "--target-prior", "sorce")
     assert code == 2
     assert "'target_prior'" in out["error"] and "'sorce'" in out["error"]
 
