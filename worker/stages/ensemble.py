@@ -7,7 +7,8 @@ from typing import Any
 from backend.params import InvalidParameterError
 from storage import jobs, runs
 from worker.stages.base import StageContext
-from worker.stages.predictions import dataset_of, evaluate_split, headline, probs_on, run_dir
+from worker.stages.predictions import (dataset_of, ending_run, evaluate_split, headline,
+                                       probs_on, run_dir)
 
 
 def run_ensemble(ctx: StageContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -19,14 +20,10 @@ def run_ensemble(ctx: StageContext, params: dict[str, Any]) -> dict[str, Any]:
     run = runs.create_run(db, members[0].dataset_id, "ensemble", method,
                           config=dict(params), members=[m.id for m in members],
                           job_id=ctx.job_id)
-    if ctx.job_id:
-        jobs.set_outputs(db, ctx.job_id, run_ids=[run.id], dataset_ids=[run.dataset_id])
-    try:
+    with ending_run(ctx, run):
+        if ctx.job_id:
+            jobs.set_outputs(db, ctx.job_id, run_ids=[run.id], dataset_ids=[run.dataset_id])
         metrics = _fit_and_evaluate(ctx, run, members, method, params)
-    except BaseException:
-        runs.set_run_status(db, run.id, "cancelled" if ctx.cancel() else "failed")
-        raise
-    runs.set_run_status(db, run.id, "succeeded")
     return {"run_ids": [run.id], "run_id": run.id, "members": [m.id for m in members],
             "method": method, **headline(metrics)}
 

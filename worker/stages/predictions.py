@@ -3,6 +3,8 @@ the per-image predictions and the cached probabilities."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -10,7 +12,7 @@ import numpy as np
 
 from storage import datasets, repository, runs
 from storage.records import Run
-from worker.stages.base import StageContext
+from worker.stages.base import JobCancelled, StageContext
 
 if TYPE_CHECKING:  # the backend loads lazily, inside the stage bodies
     from backend.evaluation.priors import TargetPrior
@@ -24,6 +26,19 @@ PRIOR_KEYS = tuple(f"{who}population_{what}" for who in ("", "as_trained_")
 
 def run_dir(ctx: StageContext, run: Run) -> Path:
     return ctx.app.paths.resolve(run.dir)
+
+
+@contextmanager
+def ending_run(ctx: StageContext, run: Run) -> Iterator[None]:
+    """Record how the block ends as the run's status: succeeded, else cancelled or
+    failed, so no failure (an unreadable dataset, an empty split) leaves it running."""
+    try:
+        yield
+    except BaseException as exc:
+        stopped = isinstance(exc, (JobCancelled, KeyboardInterrupt)) or ctx.cancel()
+        runs.set_run_status(ctx.app.db, run.id, "cancelled" if stopped else "failed")
+        raise
+    runs.set_run_status(ctx.app.db, run.id, "succeeded")
 
 
 def dataset_of(ctx: StageContext, run: Run):

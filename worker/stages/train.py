@@ -6,7 +6,8 @@ from typing import Any
 
 from storage import datasets, jobs, repository, runs
 from worker.stages.base import StageContext
-from worker.stages.predictions import dataset_of, evaluate_split, headline, run_dir
+from worker.stages.predictions import (dataset_of, ending_run, evaluate_split, headline,
+                                       run_dir)
 
 
 def train_config(params: dict[str, Any]):
@@ -30,28 +31,25 @@ def train_member(ctx: StageContext, dataset_id: int, config) -> dict[str, Any]:
     db, paths = ctx.app.db, ctx.app.paths
     dataset = datasets.get_dataset(db, dataset_id)
     run, resume = _run_for(ctx, dataset.id, config)
-    data = dataset_of(ctx, run)
 
     def progress(stage="train", epoch=0, step=0, total_steps=0, **_):
         ctx.progress(step, total_steps or 1, f"{stage} epoch {epoch + 1}")
 
-    try:
+    # From here on every way out ends the run; a failed run keeps its last
+    # checkpoint, and a retry of this job resumes it.
+    with ending_run(ctx, run):
+        data = dataset_of(ctx, run)
         result = train(config, data, run_dir(ctx, run), progress=progress, cancel=ctx.cancel,
                        resume=resume, cache_dir=paths.cache_dir("features"),
                        weights_cache_dir=paths.cache_dir("weights"))
-    except BaseException:
-        # The run keeps its last checkpoint; a retry of this job resumes it.
-        runs.set_run_status(db, run.id, "cancelled" if ctx.cancel() else "failed")
-        raise
-    runs.record_metrics(db, run.id, "val", result.val_metrics)
-    runs.record_metrics(db, run.id, "timing", {f"seconds_{k}": v
-                                               for k, v in result.stage_seconds.items()})
-    for kind, name in (("config", "config.json"), ("history", "history.json"),
-                       ("weights", "best.weights.h5")):
-        if (run_dir(ctx, run) / name).exists():
-            repository.add_artifact(db, kind, run_dir(ctx, run) / name, run_id=run.id)
-    metrics = evaluate_split(ctx, run, "test")
-    runs.set_run_status(db, run.id, "succeeded")
+        runs.record_metrics(db, run.id, "val", result.val_metrics)
+        runs.record_metrics(db, run.id, "timing", {f"seconds_{k}": v
+                                                   for k, v in result.stage_seconds.items()})
+        for kind, name in (("config", "config.json"), ("history", "history.json"),
+                           ("weights", "best.weights.h5")):
+            if (run_dir(ctx, run) / name).exists():
+                repository.add_artifact(db, kind, run_dir(ctx, run) / name, run_id=run.id)
+        metrics = evaluate_split(ctx, run, "test")
     return {"run_ids": [run.id], "dataset_ids": [dataset.id], "run_id": run.id,
             "backbone": config.backbone, **headline(metrics)}
 
