@@ -147,6 +147,25 @@ class FilePath(Constraint):
 
 
 @dataclass(frozen=True)
+class NameOrFile(Constraint):
+    """One of a few names (such as 'imagenet'), or the path of a file that exists, made
+    absolute where it is given."""
+
+    names: tuple[str, ...]
+
+    def check(self, value: Any, *, param: str, func: str) -> str:
+        text = str(value)
+        if text in self.names:
+            return text
+        path = Path(text).expanduser().resolve()
+        if not path.is_file():
+            names = ", ".join(repr(n) for n in self.names)
+            raise InvalidParameterError(param, func, f"one of {{{names}}} or the path of an "
+                                        f"existing file (no file at {path})", value)
+        return str(path)
+
+
+@dataclass(frozen=True)
 class ListOf(Constraint):
     """A list whose every item meets `item`, from a list or comma-separated text."""
 

@@ -117,4 +117,6 @@ def submit_ui(app, kind: str, values: dict[str, Any], slots, *, dispatch: bool) 
         return jobs.submit(app, kind, values, dispatch=dispatch).id
     except InvalidParameterError as exc:
         slots.get(exc.param, slots["form"]).error(str(exc))
+    except jobs.DispatchError as exc:  # the job is recorded as failed, with this error
+        slots["form"].error(str(exc))
     return None

@@ -14,17 +14,19 @@ from storage.records import Job
 from storage.tables import FINISHED_STATUSES, JOB_STATUSES, JobRow, utcnow
 
 LOG_TAIL_CHARS = 4000
+RETRYABLE_STATUSES = ("failed", "cancelled")
 
 
 def create_job(db: Database, kind: str, params: dict[str, Any] | None = None,
-               parent_id: int | None = None) -> Job:
-    """Record a queued job (attempts starts at 1)."""
+               parent_id: int | None = None, task_id: str | None = None) -> Job:
+    """Record a queued job, not yet attempted. `task_id` names the broker message that
+    will carry it: a job with one is the broker's, and no local runner takes it."""
     with db.transaction() as session:
         if parent_id is not None:
             get_row(session, JobRow, parent_id, JobNotFound)
         row = JobRow(kind=kind, params=dict(params or {}), status="queued", progress={},
                      outputs={}, log_tail="", parent_id=parent_id, cancel_requested=False,
-                     attempts=1)
+                     task_id=task_id, attempts=0, attempts_before_retry=0)
         session.add(row)
         session.flush()
         return Job.from_row(row)
@@ -38,13 +40,10 @@ def get_job(db: Database, job_id: int) -> Job:
 
 def list_jobs(db: Database, limit: int | None = 50, offset: int = 0,
               status: str | Iterable[str] | None = None,
-              parent_id: int | None | EllipsisType = ...,
-              oldest_first: bool = False) -> list[Job]:
-    """Jobs newest first (or oldest first); parent_id=... any job, None top-level jobs only,
-    an id its children."""
+              parent_id: int | None | EllipsisType = ...) -> list[Job]:
+    """Jobs newest first; parent_id=... any job, None top-level jobs only, an id its children."""
     query = _filtered(select(JobRow), status, parent_id)
-    order = JobRow.id.asc() if oldest_first else JobRow.id.desc()
-    query = query.order_by(order).offset(offset).limit(limit)
+    query = query.order_by(JobRow.id.desc()).offset(offset).limit(limit)
     with db.transaction(write=False) as session:
         return [Job.from_row(row) for row in session.scalars(query)]
 
@@ -66,13 +65,27 @@ def children(db: Database, job_id: int) -> list[Job]:
 
 
 def mark_running(db: Database, job_id: int, worker: str | None = None,
-                 task_id: str | None = None) -> Job:
-    """Move a queued job to running; JobStateError if it already finished (or was cancelled)."""
+                 task_id: str | None = None, max_attempts: int | None = None) -> Job:
+    """Move a queued job to running and count the attempt; JobStateError if it already
+    finished (or was cancelled).
+
+    A start of a job that is still 'running' is a broker's redelivery after its worker
+    died, and counts too. Once `max_attempts` starts were made since the job was last
+    queued, the job is failed instead, so a task killed every time (out of memory) is not
+    run forever; the failed job is returned.
+    """
     with db.transaction() as session:
         row = _locked(session, job_id)
         if row.status in FINISHED_STATUSES:
             raise JobStateError(f"job {job_id} is {row.status}; it cannot start running")
         now = utcnow()
+        made = row.attempts - row.attempts_before_retry
+        if max_attempts is not None and made >= max_attempts:
+            row.status, row.finished_at, row.heartbeat_at = "failed", now, now
+            row.error = (f"gave up after {made} attempts: each one ended without an outcome "
+                         f"(its worker was killed, out of memory?); retry it to try again")
+            return Job.from_row(row)
+        row.attempts += 1
         row.status, row.started_at, row.heartbeat_at = "running", now, now
         row.worker = worker
         row.task_id = task_id if task_id is not None else row.task_id
@@ -139,18 +152,32 @@ def request_cancel(db: Database, job_id: int) -> Job:
         return Job.from_row(row)
 
 
-def reset_for_retry(db: Database, job_id: int) -> Job:
-    """Queue a finished job again: clears error, progress and timings; attempts + 1."""
+def reset_for_retry(db: Database, job_id: int, task_id: str | None = None) -> Job:
+    """Queue a failed or cancelled job again, with a fresh allowance of attempts: clears
+    error, progress and timings. `task_id` as in create_job. A job that succeeded (or has
+    not finished) is refused with JobStateError."""
     with db.transaction() as session:
         row = _locked(session, job_id)
-        if row.status not in FINISHED_STATUSES:
-            raise JobStateError(f"job {job_id} is {row.status}; only a finished job can retry")
+        if row.status not in RETRYABLE_STATUSES:
+            raise JobStateError(f"job {job_id} is {row.status}; only a failed or cancelled "
+                                f"job can be retried")
         row.status, row.progress, row.error, row.traceback = "queued", {}, None, None
         row.started_at = row.finished_at = row.heartbeat_at = None
-        row.worker = row.task_id = None
+        row.worker, row.task_id = None, task_id
         row.cancel_requested = False
-        row.attempts = (row.attempts or 0) + 1
+        row.attempts_before_retry = row.attempts
         return Job.from_row(row)
+
+
+def oldest_local_job(db: Database) -> Job | None:
+    """The oldest queued top-level job sent to no broker: the local runner's next job
+    (a pipeline runs its own children)."""
+    query = (select(JobRow).where(JobRow.status == "queued", JobRow.parent_id.is_(None),
+                                  JobRow.task_id.is_(None))
+             .order_by(JobRow.id).limit(1))
+    with db.transaction(write=False) as session:
+        row = session.scalars(query).first()
+        return Job.from_row(row) if row is not None else None
 
 
 def find_stale_running(db: Database, older_than_seconds: float) -> list[Job]:

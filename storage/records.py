@@ -71,7 +71,8 @@ class Job:
     task_id: str | None
     worker: str | None
     cancel_requested: bool
-    attempts: int
+    attempts: int  # how many times it started, a broker's redelivery included
+    attempts_before_retry: int  # attempts made before it was last retried
 
     @property
     def finished(self) -> bool:
@@ -87,7 +88,8 @@ class Job:
                    finished_at=row.finished_at, error=row.error, traceback=row.traceback,
                    outputs=_copy(row.outputs), log_tail=row.log_tail or "",
                    parent_id=row.parent_id, task_id=row.task_id, worker=row.worker,
-                   cancel_requested=bool(row.cancel_requested), attempts=row.attempts)
+                   cancel_requested=bool(row.cancel_requested), attempts=row.attempts,
+                   attempts_before_retry=row.attempts_before_retry)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ class Settings:
     heartbeat_seconds: float = 5.0  # AGEREC_HEARTBEAT_SECONDS: how often a running job says it is alive
     heartbeat_timeout: float = 120.0  # AGEREC_HEARTBEAT_TIMEOUT: silence after which a job is "worker lost"
     queue: str = "agerec"  # AGEREC_QUEUE: the broker queue jobs are sent to and workers consume
+    max_attempts: int = 3  # AGEREC_MAX_ATTEMPTS: starts of one queued job (redeliveries included) before it is given up
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -32,7 +33,8 @@ class Settings:
                    read_only=read_only, shared_data=shared,
                    heartbeat_seconds=float(env.get("AGEREC_HEARTBEAT_SECONDS") or 5.0),
                    heartbeat_timeout=float(env.get("AGEREC_HEARTBEAT_TIMEOUT") or 120.0),
-                   queue=env.get("AGEREC_QUEUE") or "agerec")
+                   queue=env.get("AGEREC_QUEUE") or "agerec",
+                   max_attempts=int(env.get("AGEREC_MAX_ATTEMPTS") or 3))
 
     def ensure_home(self) -> Path:
         """Create the home directory if needed and return it."""
@@ -42,4 +44,4 @@ class Settings:
 
 ENV_VARS = ("AGEREC_HOME", "AGEREC_DATABASE_URL", "AGEREC_BROKER_URL", "AGEREC_READ_ONLY",
             "AGEREC_SHARED_DATA", "AGEREC_HEARTBEAT_SECONDS", "AGEREC_HEARTBEAT_TIMEOUT",
-            "AGEREC_QUEUE")
+            "AGEREC_QUEUE", "AGEREC_MAX_ATTEMPTS")

@@ -102,7 +102,9 @@ class JobRow(Base):
     task_id: Mapped[str | None] = mapped_column(String(255))
     worker: Mapped[str | None] = mapped_column(String(255))
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
-    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # starts, redeliveries included
+    # attempts made before the last retry: a retried job gets max_attempts starts afresh
+    attempts_before_retry: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class RunRow(Base):

@@ -11,6 +11,12 @@ from worker.tasks import register_tasks
 # Longer than the longest job (a paper-preset ResNet run on a slow GPU), so Redis
 # never hands an unacknowledged, still-running task to a second worker.
 VISIBILITY_TIMEOUT_SECONDS = 7 * 24 * 3600
+# A broker that refuses, or accepts and then stays silent, fails a submit within
+# seconds (the job is then recorded as failed) instead of hanging it. Redis answers
+# every command a worker sends within its 1 s BRPOP timeout, so workers are unaffected.
+BROKER_TIMEOUT_SECONDS = 2.0
+PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5,
+                        "interval_max": 0.5}
 
 
 def make_celery(settings: Settings) -> Celery:
@@ -30,7 +36,10 @@ def make_celery(settings: Settings) -> Celery:
         worker_prefetch_multiplier=1,  # never hold a second job while one runs
         worker_concurrency=1,  # one training at a time per worker (per GPU)
         task_default_queue=settings.queue,  # one queue per deployment (AGEREC_QUEUE)
-        broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_SECONDS},
+        broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_SECONDS,
+                                  "socket_connect_timeout": BROKER_TIMEOUT_SECONDS,
+                                  "socket_timeout": BROKER_TIMEOUT_SECONDS},
+        task_publish_retry_policy=PUBLISH_RETRY_POLICY,
         task_serializer="json", accept_content=["json"],
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,  # the agerec command line configures logging

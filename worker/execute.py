@@ -85,9 +85,12 @@ def execute(app: AppContext, job_id: int, *, task_id: str | None = None) -> Job:
     if job.finished:
         return job  # a redelivered message for a job already done
     try:
-        job = jobs.mark_running(app.db, job_id, worker=worker_name(), task_id=task_id)
+        job = jobs.mark_running(app.db, job_id, worker=worker_name(), task_id=task_id,
+                                max_attempts=app.settings.max_attempts)
     except JobStateError:
         return jobs.get_job(app.db, job_id)
+    if job.finished:
+        return job  # given up: it started max_attempts times and never ended
     reporter = JobReporter(app, job)
     beat = Heartbeat(app, job_id)
     beat.start()

@@ -10,7 +10,7 @@ from typing import Any
 
 from backend.evaluation.priors import TargetPriorChoice
 from backend.params import (Boolean, Choice, Constraint, FilePath, Interval,
-                            InvalidParameterError, ListOf, Text, check_choice)
+                            InvalidParameterError, ListOf, NameOrFile, Text, check_choice)
 
 
 def _sources() -> tuple[str, ...]:
@@ -61,6 +61,7 @@ class Param:
     default: Any = None  # None with required=False means "not given"
     required: bool = False
     help: str = ""
+    refers_to: str = ""  # "dataset" or "run": the id (or each id) must name a recorded one
 
 
 SOURCE = Choice(_sources)
@@ -112,11 +113,13 @@ JOB_PARAMS: dict[str, tuple[Param, ...]] = {
         Param("workers", POSITIVE, help="face-detection processes (default: one per core)"),
     ),
     "train": (
-        Param("dataset_id", POSITIVE, required=True, help="a prepared dataset"),
+        Param("dataset_id", POSITIVE, required=True, help="a prepared dataset",
+              refers_to="dataset"),
         Param("backbone", Choice(_backbones), "vgg19", required=True, help="the backbone"),
         Param("preset", PRESET, "paper", help="the training recipe: paper (224 px), cpu "
                                               "(an hour on 2 cores) or smoke (seconds)"),
-        Param("weights", Text(), help="imagenet, none, or a weights file (default: preset's)"),
+        Param("weights", NameOrFile(("imagenet", "none")),
+              help="imagenet, none, or a weights file (default: preset's)"),
         Param("saliency", Boolean(), True, help="keep the saliency front end (off = ablation)"),
         Param("epochs", POSITIVE, help="override the preset's epochs"),
         Param("patience", POSITIVE, help="override the early-stopping patience"),
@@ -128,20 +131,23 @@ JOB_PARAMS: dict[str, tuple[Param, ...]] = {
         Param("seed", SEED, 0, help="seed"),
     ),
     "ensemble": (
-        Param("runs", RUN_IDS, required=True, help="member run ids sharing a class scheme"),
+        Param("runs", RUN_IDS, required=True, help="member run ids sharing a class scheme",
+              refers_to="run"),
         Param("method", Choice(lambda: ENSEMBLE_METHODS), "meta", help="average or meta-model"),
         Param("trials", POSITIVE, 20, help="random-search trials (the paper's 20)"),
         Param("seed", SEED, 0, help="seed of the random search"),
     ),
     "evaluate": (
-        Param("run_id", POSITIVE, required=True, help="a training or ensemble run"),
+        Param("run_id", POSITIVE, required=True, help="a training or ensemble run",
+              refers_to="run"),
         Param("source", SOURCE, help="an external labelled dataset's layout"),
         Param("path", FilePath(), help="the external dataset's folder or file"),
         Param("meta", FilePath(), help="imdb-wiki: the .mat file"),
         TARGET_PRIOR,
     ),
     "gradcam": (
-        Param("runs", RUN_IDS, required=True, help="run ids on the same dataset"),
+        Param("runs", RUN_IDS, required=True, help="run ids on the same dataset",
+              refers_to="run"),
         Param("per_class", POSITIVE, 4, help="correct and misclassified images per class"),
         Param("method", Choice(lambda: GRADCAM_METHODS), "gradcam", help="the CAM method"),
         Param("seed", SEED, 0, help="seed of the image choice"),
@@ -189,6 +195,25 @@ def validate_params(kind: str, params: dict[str, Any]) -> dict[str, Any]:
             continue
         out[name] = spec.constraint.check(value, param=name, func=f"the {kind!r} job")
     return out
+
+
+def check_references(db, kind: str, params: dict[str, Any]) -> None:
+    """Refuse validated `params` that name a dataset or run `db` does not hold: such a
+    job could never run, so it is refused before it is recorded."""
+    from storage import datasets, runs
+    from storage.errors import NotFoundError
+
+    lookups = {"dataset": datasets.get_dataset, "run": runs.get_run}
+    for spec in JOB_PARAMS[kind]:
+        value = params.get(spec.name)
+        if not spec.refers_to or value is None:
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            try:
+                lookups[spec.refers_to](db, item)
+            except NotFoundError as exc:
+                raise InvalidParameterError(spec.name, f"the {kind!r} job", f"the id of an "
+                                            f"existing {spec.refers_to} ({exc})", value) from None
 
 
 def parse_assignments(pairs: list[str]) -> dict[str, str]:

@@ -51,12 +51,6 @@ def ensure_local_runner(settings: Settings) -> bool:
     return True
 
 
-def claim_next(app: AppContext):
-    """The oldest queued top-level job (pipelines run their own children), or None."""
-    queued = jobs.list_jobs(app.db, limit=1, status="queued", parent_id=None, oldest_first=True)
-    return queued[0] if queued else None
-
-
 def serve(app: AppContext, *, idle_exit: float | None = None, poll: float = 0.5) -> None:
     """Run queued jobs one at a time until idle for `idle_exit` seconds (None: forever)."""
     handle = open(lock_path(app.settings), "a+")
@@ -71,7 +65,7 @@ def serve(app: AppContext, *, idle_exit: float | None = None, poll: float = 0.5)
     idle_since = time.monotonic()
     while True:
         jobs.reap_lost(app.db, app.settings.heartbeat_timeout)
-        job = claim_next(app)
+        job = jobs.oldest_local_job(app.db)
         if job is None:
             if idle_exit is not None and time.monotonic() - idle_since > idle_exit:
                 return

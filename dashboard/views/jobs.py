@@ -14,10 +14,14 @@ ICONS = {"queued": "⏳", "running": "▶️", "succeeded": "✅", "failed": "�
 
 def _act(action, job_id: int) -> None:
     # Runs before the fragment redraws, so the list shows the new state at once.
-    job = action(data.app(), job_id)
+    try:
+        job = action(data.app(), job_id)
+        message = f"Job #{job.id} is {job.status}"
+    except job_system.DispatchError as exc:  # the job is recorded as failed, with this error
+        message = str(exc)
     data.jobs_page.clear()
     data.job_children.clear()
-    st.toast(f"Job #{job.id} is {job.status}")
+    st.toast(message)
 
 
 def controls_ui(job: dict) -> None:
@@ -41,7 +45,7 @@ def timings_ui(job: dict, now: datetime, timeout: float) -> None:
     cols[1].caption(f"ETA **{timing.human(timing.eta_s(job, now))}**")
     cols[2].caption(f"heartbeat **{timing.human(beat)}** ago" if beat is not None
                     else "no heartbeat yet")
-    cols[3].caption(f"attempt {job['attempts']}" + (f" · {job['worker']}" if job["worker"] else ""))
+    cols[3].caption(f"attempts {job['attempts']}" + (f" · {job['worker']}" if job["worker"] else ""))
     if job["status"] == "running" and beat is not None and beat > timeout:
         st.warning(f"No heartbeat for {timing.human(beat)}: the worker may be lost.")
 

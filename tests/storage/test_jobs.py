@@ -8,8 +8,8 @@ import pytest
 from storage.errors import JobNotFound, JobStateError
 from storage.jobs import (LOG_TAIL_CHARS, append_log, children, count_jobs, create_job,
                           find_stale_running, finish_job, get_job, heartbeat, list_jobs,
-                          mark_lost, mark_running, reap_lost, request_cancel, reset_for_retry,
-                          set_outputs, update_progress)
+                          mark_lost, mark_running, oldest_local_job, reap_lost, request_cancel,
+                          reset_for_retry, set_outputs, update_progress)
 from storage.tables import JobRow, utcnow
 
 
@@ -20,13 +20,13 @@ def _age_heartbeat(db, job_id: int, seconds: float) -> None:
 
 
 def test_create_job_round_trip(db):
-    """Check that a new job is queued with its params, empty progress and attempt 1."""
+    """Check that a new job is queued with its params, empty progress and no attempt yet."""
     job = create_job(db, "train", {"backbones": ["vgg16", "resnet50"], "epochs": 3})
     loaded = get_job(db, job.id)
     assert loaded == job
     assert (loaded.kind, loaded.status, loaded.params) == \
         ("train", "queued", {"backbones": ["vgg16", "resnet50"], "epochs": 3})
-    assert (loaded.progress, loaded.outputs, loaded.log_tail, loaded.attempts) == ({}, {}, "", 1)
+    assert (loaded.progress, loaded.outputs, loaded.log_tail, loaded.attempts) == ({}, {}, "", 0)
     assert loaded.started_at is None and loaded.finished_at is None and not loaded.cancel_requested
     assert loaded.created_at.utcoffset() == timedelta(0)
 
@@ -75,11 +75,22 @@ def test_list_jobs_status_limit_offset(db):
     assert count_jobs(db, status="queued") == 3 and count_jobs(db) == 4
 
 
-def test_list_jobs_oldest_first(db):
-    """Check that list_jobs(oldest_first=True) pages from the oldest job."""
-    jobs = [create_job(db, "train") for _ in range(3)]
-    assert [job.id for job in list_jobs(db, limit=2, oldest_first=True)] == \
-        [jobs[0].id, jobs[1].id]
+def test_oldest_local_job_skips_children_and_jobs_sent_to_a_broker(db):
+    """Check that the local runner's next job is the oldest queued top-level job without
+    a broker task id, so it never runs a job that a Celery worker will run."""
+    parent = create_job(db, "pipeline")
+    create_job(db, "train", parent_id=parent.id)
+    mark_running(db, parent.id, "w")
+    create_job(db, "train", task_id="agerec-abc")
+    mine = create_job(db, "train")
+    create_job(db, "train")
+    assert oldest_local_job(db).id == mine.id
+
+
+def test_oldest_local_job_is_none_when_nothing_is_queued(db):
+    """Check that without a queued local job there is no next job."""
+    create_job(db, "train", task_id="agerec-abc")
+    assert oldest_local_job(db) is None
 
 
 def test_list_jobs_unknown_status(db):
@@ -102,6 +113,36 @@ def test_mark_running_refuses_finished_job(db):
     request_cancel(db, job.id)
     with pytest.raises(JobStateError, match=f"job {job.id} is cancelled"):
         mark_running(db, job.id, "w")
+
+
+def test_mark_running_counts_every_start_a_redelivery_included(db):
+    """Check that each start counts an attempt, also a second start of a job still
+    'running' (a broker redelivering it after its worker died)."""
+    job = create_job(db, "train")
+    mark_running(db, job.id, "w1")
+    assert mark_running(db, job.id, "w2").attempts == 2
+
+
+def test_mark_running_gives_up_after_max_attempts(db):
+    """Check that the start after max_attempts starts fails the job with 'gave up after
+    3 attempts' instead of running it again."""
+    job = create_job(db, "train")
+    for _ in range(3):
+        mark_running(db, job.id, "w", max_attempts=3)
+    given_up = mark_running(db, job.id, "w", max_attempts=3)
+    assert (given_up.status, given_up.attempts) == ("failed", 3)
+    assert given_up.error.startswith("gave up after 3 attempts")
+
+
+def test_a_retried_job_gets_max_attempts_afresh(db):
+    """Check that a job given up and then retried by hand may start again."""
+    job = create_job(db, "train")
+    for _ in range(2):
+        mark_running(db, job.id, "w", max_attempts=2)
+    assert mark_running(db, job.id, "w", max_attempts=2).status == "failed"
+    reset_for_retry(db, job.id)
+    again = mark_running(db, job.id, "w", max_attempts=2)
+    assert (again.status, again.attempts) == ("running", 3)
 
 
 def test_update_progress_merges_and_beats(db):
@@ -180,7 +221,7 @@ def test_request_cancel_finished_job_changes_nothing(db):
 
 
 def test_reset_for_retry(db):
-    """Check that a retry re-queues the job, clears its traces and counts the attempt."""
+    """Check that a retry re-queues the job, clears its traces and keeps the attempts made."""
     job = mark_running(db, create_job(db, "train", {"epochs": 2}).id, "w", "t1")
     update_progress(db, job.id, 3, 10, "fit")
     request_cancel(db, job.id)
@@ -190,7 +231,7 @@ def test_reset_for_retry(db):
         ("queued", None, None, {})
     assert retried.started_at is None and retried.finished_at is None
     assert retried.heartbeat_at is None and retried.worker is None and retried.task_id is None
-    assert (retried.attempts, retried.cancel_requested, retried.params) == (2, False, {"epochs": 2})
+    assert (retried.attempts, retried.cancel_requested, retried.params) == (1, False, {"epochs": 2})
 
 
 def test_reset_for_retry_refuses_running_job(db):
@@ -198,6 +239,16 @@ def test_reset_for_retry_refuses_running_job(db):
     job = mark_running(db, create_job(db, "train").id, "w")
     with pytest.raises(JobStateError, match="running"):
         reset_for_retry(db, job.id)
+
+
+def test_reset_for_retry_refuses_a_succeeded_job(db):
+    """Check that a job that succeeded is not queued again, with an error saying which
+    jobs can be retried."""
+    job = mark_running(db, create_job(db, "train").id, "w")
+    finish_job(db, job.id, "succeeded")
+    with pytest.raises(JobStateError, match="succeeded; only a failed or cancelled job"):
+        reset_for_retry(db, job.id)
+    assert get_job(db, job.id).status == "succeeded"
 
 
 def test_find_stale_running(db):

@@ -10,6 +10,7 @@ from storage.db import Database, open_database
 from storage.settings import Settings
 from storage.tables import Base
 
+HEAD = "0002"  # the newest migration
 TABLES = {"dataset_sources", "dataset_versions", "jobs", "runs", "metrics", "artifacts"}
 
 
@@ -20,11 +21,11 @@ def _revision(db: Database) -> list[str]:
 
 
 def test_upgrade_creates_schema_on_fresh_file(tmp_path):
-    """Check that upgrade() on an empty SQLite file creates every table at revision 0001."""
+    """Check that upgrade() on an empty SQLite file creates every table at the newest revision."""
     db = Database(f"sqlite:///{tmp_path / 'fresh.db'}")
     db.upgrade()
     assert TABLES <= set(inspect(db.engine).get_table_names())
-    assert _revision(db) == ["0001"]
+    assert _revision(db) == [HEAD]
     db.dispose()
 
 
@@ -35,7 +36,7 @@ def test_upgrade_is_idempotent(db):
     create_job(db, "train")
     db.upgrade()
     db.upgrade()
-    assert _revision(db) == ["0001"]
+    assert _revision(db) == [HEAD]
     assert len(list_jobs(db)) == 1
 
 
@@ -68,5 +69,5 @@ def test_concurrent_open_database_on_fresh_file(tmp_path, processes):
         child.join(timeout=60)
     assert sorted(results.get(timeout=5) for _ in children) == ["ok"] * 4
     db = Database.from_settings(Settings.from_env(environ))
-    assert _revision(db) == ["0001"]
+    assert _revision(db) == [HEAD]
     db.dispose()

@@ -98,5 +98,5 @@ def handle_cancel(args: argparse.Namespace, console: Console) -> int:
 
 def handle_retry(args: argparse.Namespace, console: Console) -> int:
     job = jobs.retry(AppContext(), args.id)
-    console.result(job_json(job), f"job {job.id} queued again (attempt {job.attempts})")
+    console.result(job_json(job), f"job {job.id} queued again ({job.attempts} attempts so far)")
     return 0

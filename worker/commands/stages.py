@@ -10,15 +10,17 @@ from typing import Any
 from worker.commands.flags import add_job_flags, job_params
 from worker.console import Console
 from worker.context import AppContext
-from worker.jobspecs import validate_params
+from worker.jobspecs import check_references, validate_params
 from worker.stages.base import StageContext
 from worker.stages.registry import STAGES
 
 
 def run_stage(kind: str, params: dict[str, Any], console: Console) -> dict[str, Any]:
     """Validate as `agerec jobs submit` would, then run the stage here, progress on stderr."""
+    app = AppContext()
     clean = validate_params(kind, params)
-    return STAGES[kind](StageContext(app=AppContext(), progress=console.progress), clean)
+    check_references(app.db, kind, clean)
+    return STAGES[kind](StageContext(app=app, progress=console.progress), clean)
 
 
 def _preprocess_text(out: dict[str, Any]) -> str:

@@ -49,7 +49,7 @@ def test_missing_path_is_a_clear_error(agerec_home, tmp_path, capsys):
 def test_missing_dataset_is_a_domain_error(agerec_home, capsys):
     """Check that training on a dataset id that does not exist says so."""
     code, out = run_json(capsys, "train", "--dataset", "99", "--backbone", "vgg19")
-    assert code == 2 and out["error"] == "dataset 99 does not exist"
+    assert code == 2 and "dataset 99 does not exist" in out["error"]
 
 
 def test_jobs_submit_rejects_a_bad_parameter_at_submit_time(agerec_home, capsys):
