@@ -1,19 +1,33 @@
 """The embedded job runner for machines without Redis: one process, one job at a
-time, started on demand so the dashboard never blocks on a job."""
+time, started on demand so the dashboard never blocks on a job.
+
+Its lock file under AGEREC_HOME holds its pid: `agerec worker --stop` reads it. A
+runner started by a dashboard (or any other process: its owner) serves while that
+owner lives or while jobs are waiting, so it never outlives a closed dashboard."""
 from __future__ import annotations
 
+import argparse
 import fcntl
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
+from backend.processes import is_alive
 from storage import jobs
 from storage.errors import JobStateError
 from storage.settings import Settings
 from worker.context import AppContext
 from worker.execute import execute
+
+STOP_WAIT_SECONDS = 30.0  # how long `agerec worker --stop` waits before it kills
+
+
+class RunnerStopped(SystemExit):
+    """The runner was asked to stop (SIGTERM); the job it was running is failed."""
 
 
 def lock_path(settings: Settings) -> Path:
@@ -39,44 +53,111 @@ def is_running(settings: Settings) -> bool:
 
 
 def ensure_local_runner(settings: Settings) -> bool:
-    """Start a detached local runner unless one is already running; True if started."""
+    """Start a detached local runner, owned by this process, unless one is already
+    running; True if started."""
     if is_running(settings):
         return False
     log_dir = settings.ensure_home() / "logs"
     log_dir.mkdir(exist_ok=True)
     with open(log_dir / "local-runner.log", "ab") as log:
-        subprocess.Popen([sys.executable, "-m", "worker.local_runner"], stdout=log,
-                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        subprocess.Popen([sys.executable, "-m", "worker.local_runner", "--owner", str(os.getpid())],
+                         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                          start_new_session=True, env=os.environ.copy())
     return True
 
 
-def serve(app: AppContext, *, idle_exit: float | None = None, poll: float = 0.5) -> None:
-    """Run queued jobs one at a time until idle for `idle_exit` seconds (None: forever)."""
-    handle = open(lock_path(app.settings), "a+")
+def stop_local_runner(settings: Settings, wait: float = STOP_WAIT_SECONDS) -> int | None:
+    """Stop the running local runner: SIGTERM (its job is failed and can be retried),
+    then SIGKILL if it has not exited within `wait` seconds. Its pid, or None if no
+    runner was running."""
+    pid = runner_pid(settings)
+    if pid is None:
+        return None
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + wait
+    while is_running(settings):
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)  # its job is then reaped as "worker lost"
+            break
+        time.sleep(0.2)
+    return pid
+
+
+def serve(app: AppContext, *, idle_exit: float | None = None, owner: int | None = None,
+          poll: float = 0.5) -> None:
+    """Run queued jobs one at a time until idle for `idle_exit` seconds (None: never),
+    or until the `owner` process is gone and no job waits."""
+    handle = _lock(app.settings)
+    if handle is None:
+        print("agerec: a local runner is already running", file=sys.stderr)
+        return
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _stop)
+    try:
+        _serve_locked(app, handle, idle_exit, owner, poll)
+    except RunnerStopped as stop:
+        print(f"agerec: {stop}", file=sys.stderr)
+
+
+def _serve_locked(app: AppContext, handle, idle_exit: float | None, owner: int | None,
+                  poll: float) -> None:
+    """serve()'s loop, holding the lock `handle` (closed, so unlocked, however it ends)."""
+    idle_since = time.monotonic()
+    try:
+        while True:
+            jobs.reap_lost(app.db, app.settings.heartbeat_timeout)
+            job = jobs.oldest_local_job(app.db)
+            if job is not None:
+                try:
+                    execute(app, job.id)
+                except JobStateError:
+                    pass
+                idle_since = time.monotonic()
+                continue
+            idle = idle_exit is not None and time.monotonic() - idle_since > idle_exit
+            if idle or (owner is not None and not is_alive(owner)):
+                # Unlock first, then look once more: a job submitted while this runner
+                # held the lock started no other runner, so it must not stay queued.
+                handle.close()
+                if jobs.oldest_local_job(app.db) is None:
+                    return
+                handle = _lock(app.settings)
+                if handle is None:
+                    return  # a new runner took over
+                idle_since = time.monotonic()
+                continue
+            time.sleep(poll)
+    finally:
+        if handle is not None:
+            handle.close()
+
+
+def _lock(settings: Settings):
+    """The runner's lock file, locked and holding this pid; None if another runner has it."""
+    handle = open(lock_path(settings), "a+")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        print("agerec: a local runner is already running", file=sys.stderr)
-        return
+        handle.close()
+        return None
     handle.truncate(0)
     handle.write(str(os.getpid()))
     handle.flush()
-    idle_since = time.monotonic()
-    while True:
-        jobs.reap_lost(app.db, app.settings.heartbeat_timeout)
-        job = jobs.oldest_local_job(app.db)
-        if job is None:
-            if idle_exit is not None and time.monotonic() - idle_since > idle_exit:
-                return
-            time.sleep(poll)
-            continue
-        try:
-            execute(app, job.id)
-        except JobStateError:
-            pass
-        idle_since = time.monotonic()
+    return handle
+
+
+def _stop(signum, frame) -> None:
+    raise RunnerStopped(f"the local runner was stopped by {signal.Signals(signum).name}; "
+                        f"a job it was running can be retried")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m worker.local_runner")
+    parser.add_argument("--owner", type=int, help="serve while this process lives")
+    args = parser.parse_args(argv)
+    serve(AppContext(), owner=args.owner,
+          idle_exit=float(os.environ.get("AGEREC_RUNNER_IDLE_EXIT", "600")))
 
 
 if __name__ == "__main__":
-    serve(AppContext(), idle_exit=float(os.environ.get("AGEREC_RUNNER_IDLE_EXIT", "600")))
+    main()

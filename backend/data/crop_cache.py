@@ -12,7 +12,7 @@ import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +22,7 @@ from PIL import Image
 from backend.data.faces import DETECT_DEFAULTS, DETECTORS, extract_face, make_detector
 from backend.data.images import ImageReadError, file_digest, load_image
 from backend.params import InvalidParameterError, check_choice, check_float, check_int
+from backend.processes import process_pool
 
 CROP_STATUSES = ("detected", "cached", "no_face", "unreadable", "missing_file", "cancelled")
 PROGRESS_INTERVAL_S = 0.25  # at most four progress calls a second, plus the final one
@@ -174,11 +175,9 @@ def _pool_pass(queue: deque, record: Callable, cancel: Callable | None,
 
     Returns (cancelled, broken, results returned by the workers).
     """
-    # 'spawn' is safe from threaded parents (Streamlit, Celery), unlike fork.
-    context = multiprocessing.get_context("spawn")
     stopping, broken, returned, pending = False, False, 0, {}
-    with ProcessPoolExecutor(processes, mp_context=context, initializer=make_detector,
-                             initargs=(queue[0][3].detector,)) as pool:
+    # Workers die with this process, so a killed job leaves no detector running.
+    with process_pool(processes, make_detector, (queue[0][3].detector,)) as pool:
         while True:
             # Keep each worker busy without queueing the whole batch (cancel stays quick).
             while not (stopping or broken) and queue and len(pending) < 2 * processes:

@@ -11,15 +11,15 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
-from multiprocessing import current_process, get_context
+from multiprocessing import current_process
 from pathlib import Path
 
 import numpy as np
 
 from backend.models.head import HeadConfig, dense_head
 from backend.params import InvalidParameterError, check_float, check_int
+from backend.processes import process_pool
 
 DESCRIPTOR_SIZE = 128
 MODEL_NAME = "dlib_face_recognition_resnet_model_v1+shape_predictor_5_face_landmarks+hog"
@@ -139,8 +139,7 @@ def _compute(images: np.ndarray, missing: list[int], margin: float, workers: int
         for idx in chunks:
             yield idx, _describe_many(images[idx], margin)
         return
-    # spawn, not fork: forking a process that has TensorFlow's threads is unsafe.
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+    with process_pool(workers) as pool:  # its workers die with this process
         futures = [(idx, pool.submit(_describe_many, images[idx], margin)) for idx in chunks]
         for idx, future in futures:
             yield idx, future.result()

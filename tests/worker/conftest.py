@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.conftest import wait_for
 from worker.context import AppContext
 
 REDIS_URL = "redis://127.0.0.1:6379/11"  # a database of its own, flushed per test
@@ -148,14 +148,3 @@ def _stop_local_runner() -> None:
     pid = runner_pid(Settings.from_env())
     if pid:
         os.kill(pid, signal.SIGKILL)
-
-
-def wait_for(predicate, timeout: float, what: str, interval: float = 0.25):
-    """Poll `predicate` until it returns a truthy value; fail naming `what` on timeout."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")

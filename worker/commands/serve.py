@@ -4,14 +4,20 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+from backend.processes import die_with_parent
 from worker.celery_app import celery_app
 from worker.console import Console
 from worker.context import AppContext
-from worker.local_runner import ensure_local_runner, is_running, serve
+from worker.local_runner import ensure_local_runner, is_running, serve, stop_local_runner
+
+FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+CHILD_EXIT_SECONDS = 10.0  # how long a signalled Streamlit may take before it is killed
 
 
 def register(sub) -> None:
@@ -19,6 +25,8 @@ def register(sub) -> None:
     w.add_argument("--queues", help="comma-separated queues to consume (default: AGEREC_QUEUE)")
     w.add_argument("--concurrency", type=int, default=1, help="jobs at once (one per GPU)")
     w.add_argument("--ping", action="store_true", help="check that a worker answers, then exit")
+    w.add_argument("--stop", action="store_true",
+                   help="stop this AGEREC_HOME's local runner (its job fails and can be retried)")
     w.set_defaults(handler=handle_worker)
     d = sub.add_parser("dashboard", help="start the Streamlit dashboard")
     d.add_argument("--port", type=int, default=8501)
@@ -28,6 +36,11 @@ def register(sub) -> None:
 
 def handle_worker(args: argparse.Namespace, console: Console) -> int:
     app = AppContext()
+    if args.stop:
+        pid = stop_local_runner(app.settings)
+        console.info(f"stopped the local runner (pid {pid})" if pid else
+                     "no local runner is running")
+        return 0
     if not app.settings.broker_url:
         if args.ping:
             return 0 if is_running(app.settings) else 1
@@ -55,4 +68,32 @@ def handle_dashboard(args: argparse.Namespace, console: Console) -> int:
     cmd = [sys.executable, "-m", "streamlit", "run", str(entry), "--server.port", str(args.port),
            "--server.address", args.host, "--server.headless", "true",
            "--browser.gatherUsageStats", "false"]
-    return subprocess.call(cmd, env=os.environ.copy())
+    return run_forwarding_signals(cmd)
+
+
+def run_forwarding_signals(cmd: list[str]) -> int:
+    """Run `cmd` as a child that dies with this process, pass it SIGTERM, SIGINT and
+    SIGHUP, and kill it if it has not exited CHILD_EXIT_SECONDS after one; its exit code
+    (128 + the signal when a signal ended it, as a shell reports)."""
+    parent = os.getpid()
+    # On Linux the kernel kills the child if this process is killed outright (kill -9).
+    tie = (lambda: die_with_parent(parent)) if sys.platform.startswith("linux") else None
+    child = subprocess.Popen(cmd, env=os.environ.copy(), preexec_fn=tie)
+    signalled: list[float] = []
+
+    def forward(signum, frame) -> None:
+        signalled.append(time.monotonic())
+        if child.poll() is None:
+            child.send_signal(signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in FORWARDED_SIGNALS}
+    try:
+        while child.poll() is None:
+            if signalled and time.monotonic() - signalled[0] > CHILD_EXIT_SECONDS:
+                child.kill()
+            time.sleep(0.2)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    code = child.wait()
+    return 128 - code if code < 0 else code

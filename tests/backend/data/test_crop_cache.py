@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -13,6 +16,7 @@ from backend.data import crop_cache
 from backend.data.crop_cache import CropSpec, count_detections, extract_crops
 from backend.data.images import load_image
 from backend.params import InvalidParameterError
+from tests.conftest import REPO, child_pids, kill_all, wait_for, wait_gone
 
 HOG = CropSpec("hog")  # HOG keeps these tests fast; the CNN is covered in test_faces
 
@@ -148,3 +152,36 @@ def test_spec_rejects_an_unknown_detector():
 
 def _no_detection(*args, **kwargs):
     raise AssertionError("a detector ran on a cached item")
+
+
+CROPPING_PARENT = """
+import sys
+from pathlib import Path
+from backend.data.crop_cache import CropSpec, extract_crops
+
+folder = Path(sys.argv[1])
+extract_crops(sorted(folder.glob("*.png")), folder / "cache", CropSpec("cnn"), workers=2)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads Linux's /proc")
+def test_crop_workers_die_when_the_cropping_process_is_killed(tmp_path):
+    """Check that kill -9 of a process cropping in parallel (a job's runner) ends its
+    detector processes within seconds instead of leaving them running."""
+    rng = np.random.default_rng(0)
+    for i in range(8):  # faceless photos that keep the CNN detector busy
+        Image.fromarray(rng.integers(0, 255, (400, 400, 3), dtype=np.uint8)).save(
+            tmp_path / f"{i}.png")
+    parent = subprocess.Popen([sys.executable, "-c", CROPPING_PARENT, str(tmp_path)],
+                              cwd=REPO, env=dict(os.environ, PYTHONPATH=str(REPO)))
+    workers: list[int] = []
+    try:
+        workers = wait_for(lambda: (lambda w: w if len(w) == 2 else None)(
+            child_pids(parent.pid, cmdline_has="spawn_main")), 60, "two crop workers")
+        parent.kill()
+        parent.wait(timeout=10)
+        assert wait_gone(workers, 15) == []
+    finally:
+        parent.kill()
+        parent.wait(timeout=10)
+        kill_all(workers)
