@@ -105,15 +105,10 @@ def mode(request, job_env, monkeypatch, tmp_path):
         return w
 
     if request.param == "celery":
-        if not redis_available():
-            pytest.skip(f"Redis is not reachable at {REDIS_URL}")
+        use_redis(monkeypatch)
         import redis
 
         redis.Redis.from_url(REDIS_URL).flushdb()
-        monkeypatch.setenv("AGEREC_BROKER_URL", REDIS_URL)
-        from worker.celery_app import celery_app
-
-        celery_app.cache_clear()
     else:
         monkeypatch.delenv("AGEREC_BROKER_URL", raising=False)
     yield request.param, start_worker
@@ -133,12 +128,50 @@ def _serving(mode: str) -> bool:
         from worker.local_runner import is_running
 
         return is_running(Settings.from_env())
+    return consumers() > 0
+
+
+def use_redis(monkeypatch) -> None:
+    """Send this test's jobs to the test Redis (skip without it) through a Celery app
+    made afresh for it."""
+    if not redis_available():
+        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
+    monkeypatch.setenv("AGEREC_BROKER_URL", REDIS_URL)
     from worker.celery_app import celery_app
 
-    # Served means: some worker consumes this test's own queue.
+    celery_app.cache_clear()
+
+
+def consumers() -> int:
+    """How many Celery workers consume this test's own queue."""
+    from storage.settings import Settings
+    from worker.celery_app import celery_app
+
     queue = Settings.from_env().queue
     active = celery_app().control.inspect(timeout=1.0).active_queues() or {}
-    return any(q["name"] == queue for queues in active.values() for q in queues)
+    return sum(any(q["name"] == queue for q in queues) for queues in active.values())
+
+
+@pytest.fixture
+def celery_workers(job_env, monkeypatch, tmp_path):
+    """start(n): n real `agerec worker` processes (Celery on the test Redis, this test's
+    own queue, the environment as it is then), each stopped after the test."""
+    use_redis(monkeypatch)
+    started: list[WorkerProcess] = []
+
+    def start(n: int = 1) -> list[WorkerProcess]:
+        new = [WorkerProcess(dict(os.environ), tmp_path / f"worker{len(started) + i}.log").start()
+               for i in range(n)]
+        started.extend(new)
+        wait_for(lambda: consumers() >= len(started), 120, f"{len(started)} Celery workers")
+        return new
+
+    yield start
+    for w in started:
+        w.stop()
+    from worker.celery_app import celery_app
+
+    celery_app.cache_clear()
 
 
 def _stop_local_runner() -> None:

@@ -53,9 +53,11 @@ def handle_worker(args: argparse.Namespace, console: Console) -> int:
         replies = celery.control.inspect(timeout=5).ping() or {}
         return 0 if replies else 1
     app.db
+    # A name of its own (pid@host): several workers on one machine (one per GPU) each
+    # answer `--ping` and inspection under their own name.
     celery.worker_main(["worker", "--loglevel=INFO", f"--concurrency={args.concurrency}",
                         f"--queues={args.queues or app.settings.queue}", "--without-gossip",
-                        "--without-mingle"])
+                        "--without-mingle", f"--hostname=agerec-{os.getpid()}@%h"])
     return 0
 
 
