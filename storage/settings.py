@@ -18,7 +18,7 @@ class Settings:
     heartbeat_seconds: float = 5.0  # AGEREC_HEARTBEAT_SECONDS: how often a running job says it is alive
     heartbeat_timeout: float = 120.0  # AGEREC_HEARTBEAT_TIMEOUT: silence after which a job is "worker lost"
     queue: str = "agerec"  # AGEREC_QUEUE: the broker queue jobs are sent to and workers consume
-    max_attempts: int = 3  # AGEREC_MAX_ATTEMPTS: starts of one queued job (redeliveries included) before it is given up
+    max_attempts: int = 3  # AGEREC_MAX_ATTEMPTS: starts of one queued job before it is given up
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":

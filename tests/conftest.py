@@ -37,19 +37,47 @@ def agerec_home(tmp_path, monkeypatch) -> Path:
     return home
 
 
+def _state_and_parent(pid: int) -> tuple[str, int]:
+    """A process's state letter and parent pid, from /proc (the fields after its name)."""
+    state, ppid = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[:2]
+    return state, int(ppid)
+
+
+def parent_pid(pid: int) -> int:
+    """The parent of process `pid`."""
+    return _state_and_parent(pid)[1]
+
+
 def child_pids(pid: int, *, cmdline_has: str = "") -> list[int]:
     """The live (not zombie) child processes of `pid`, read from /proc; only those whose
     command line contains `cmdline_has`, when given."""
     found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for folder in Path("/proc").glob("[0-9]*"):
         try:
-            state, ppid = stat.read_text().rsplit(")", 1)[1].split()[:2]
-            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            state, ppid = _state_and_parent(int(folder.name))
+            cmdline = (folder / "cmdline").read_bytes().replace(b"\0", b" ").decode()
         except (OSError, ValueError):
             continue  # it exited while we looked
-        if int(ppid) == pid and state != "Z" and cmdline_has in cmdline:
-            found.append(int(stat.parent.name))
+        if ppid == pid and state != "Z" and cmdline_has in cmdline:
+            found.append(int(folder.name))
     return found
+
+
+def pool_survivors(parent, workers: int, timeout: float = 15.0) -> list[int]:
+    """Wait for `workers` process-pool workers of `parent` (a Popen), SIGKILL `parent`,
+    and return those workers still running `timeout` seconds later; every process is
+    killed before this returns."""
+    pool: list[int] = []
+    try:
+        pool = wait_for(lambda: (lambda found: found if len(found) == workers else None)(
+            child_pids(parent.pid, cmdline_has="spawn_main")), 60, f"{workers} pool workers")
+        parent.kill()
+        parent.wait(timeout=10)
+        return wait_gone(pool, timeout)
+    finally:
+        parent.kill()
+        parent.wait(timeout=10)
+        kill_all(pool)
 
 
 def alive(pids: list[int]) -> list[int]:

@@ -58,16 +58,18 @@ def _new_task_id(app: AppContext) -> str | None:
 
 
 def _dispatch(app: AppContext, job: Job) -> None:
-    """Send by name to Celery, or make sure the embedded local runner is up."""
-    if not app.settings.broker_url:
+    """Send by name to Celery, or make sure the embedded local runner is up. A job the
+    broker does not take is recorded as failed, and DispatchError says why."""
+    url = app.settings.broker_url
+    if not url:
         ensure_local_runner(app.settings)
         return
     try:
         celery_app().send_task(job.kind, args=[job.id], task_id=job.task_id,
                                queue=app.settings.queue, ignore_result=True)
     except Exception as exc:  # whatever the cause, the job was not sent: never leave it queued
-        error = (f"could not send the job to the broker at {maybe_sanitize_url(app.settings.broker_url)}: "
-                 f"{_without_password(str(exc), app.settings.broker_url)}")
+        error = (f"could not send the job to the broker at {maybe_sanitize_url(url)}: "
+                 f"{_without_password(str(exc), url)}")
         jobs.finish_job(app.db, job.id, "failed", error=error)
         raise DispatchError(f"job {job.id} failed: {error}") from exc
 

@@ -45,7 +45,8 @@ def timings_ui(job: dict, now: datetime, timeout: float) -> None:
     cols[1].caption(f"ETA **{timing.human(timing.eta_s(job, now))}**")
     cols[2].caption(f"heartbeat **{timing.human(beat)}** ago" if beat is not None
                     else "no heartbeat yet")
-    cols[3].caption(f"attempts {job['attempts']}" + (f" · {job['worker']}" if job["worker"] else ""))
+    cols[3].caption(f"attempts {job['attempts']}"
+                    + (f" · {job['worker']}" if job["worker"] else ""))
     if job["status"] == "running" and beat is not None and beat > timeout:
         st.warning(f"No heartbeat for {timing.human(beat)}: the worker may be lost.")
 

@@ -10,7 +10,7 @@ import textwrap
 import pytest
 
 from backend.processes import is_alive
-from tests.conftest import REPO, child_pids, kill_all, wait_gone, wait_for
+from tests.conftest import REPO, pool_survivors, wait_for
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="reads child processes from Linux's /proc")
@@ -30,17 +30,7 @@ def test_pool_workers_die_when_their_parent_is_killed():
     within seconds instead of leaving them running."""
     parent = subprocess.Popen([sys.executable, "-c", PARENT], cwd=REPO,
                               env=dict(os.environ, PYTHONPATH=str(REPO)))
-    workers: list[int] = []
-    try:
-        workers = wait_for(lambda: (lambda w: w if len(w) == 2 else None)(
-            child_pids(parent.pid, cmdline_has="spawn_main")), 60, "two pool workers")
-        parent.kill()
-        parent.wait(timeout=10)
-        assert wait_gone(workers, 15) == []
-    finally:
-        parent.kill()
-        parent.wait(timeout=10)
-        kill_all(workers)
+    assert pool_survivors(parent, 2) == []
 
 
 def test_is_alive_counts_a_zombie_as_dead():

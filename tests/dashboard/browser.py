@@ -20,6 +20,8 @@ import urllib.request
 from pathlib import Path
 from typing import Self
 
+from backend.processes import is_alive
+
 # Debian's package puts it at /usr/bin/chromium; AGEREC_CHROMIUM points elsewhere.
 CHROMIUM = Path(os.environ.get("AGEREC_CHROMIUM") or "/usr/bin/chromium")
 # Headless on a closed network: without the background-networking flags chromium keeps
@@ -146,7 +148,7 @@ class Dashboard:
             return None
         mine = (b"worker.local_runner" in cmdline
                 and f"AGEREC_HOME={self.home}".encode() in environ)
-        return int(text) if mine and _alive(int(text)) else None
+        return int(text) if mine and is_alive(int(text)) else None
 
     def stop(self) -> None:
         """End the dashboard's process group and the local runner it started."""
@@ -169,19 +171,6 @@ class Dashboard:
 
     def __exit__(self, *exc) -> None:
         self.stop()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie (exited, not yet reaped) counts as gone
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def _end_group(pid: int, *, reap=None, grace: float = 10.0) -> None:

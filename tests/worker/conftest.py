@@ -38,6 +38,20 @@ def make_csv_source(root: Path, n: int = 40, size: int = 48, seed: int = 0,
     return root / "manifest.csv"
 
 
+def make_noise_source(folder: Path, n: int, seed: int = 1) -> Path:
+    """n faceless 360 px photos, big enough to keep the CNN detector busy for seconds,
+    plus manifest.csv."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = ["path,age,gender"]
+    for i in range(n):
+        Image.fromarray(rng.integers(0, 255, (360, 360, 3), dtype=np.uint8)).save(
+            folder / f"{i}.jpg")
+        lines.append(f"{i}.jpg,{20 + i},{'MF'[i % 2]}")
+    (folder / "manifest.csv").write_text("\n".join(lines) + "\n")
+    return folder / "manifest.csv"
+
+
 @pytest.fixture
 def job_env(agerec_home, monkeypatch) -> dict[str, str]:
     """Environment of a test's jobs: its own home, fast heartbeats, a short lost-timeout."""

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import threading
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from storage import jobs as stored
 from worker import jobs
 from worker.stages.base import StageContext
 from worker.stages.preprocess import run_preprocess
-from tests.worker.conftest import make_csv_source, wait_for
+from tests.worker.conftest import make_csv_source, make_noise_source, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -78,16 +76,9 @@ def test_killed_worker_leaves_job_failed_as_worker_lost_and_retry_succeeds(mode,
     """Check that kill -9 mid-job ends in 'failed: worker lost' after the heartbeat
     timeout, and that a retry on a fresh worker succeeds."""
     _, start_worker = mode
-    rng = np.random.default_rng(1)
-    folder = tmp_path / "noise"
-    folder.mkdir()
-    lines = ["path,age,gender"]
-    for i in range(24):  # faceless photos big enough to keep the CNN detector busy
-        Image.fromarray(rng.integers(0, 255, (360, 360, 3), dtype=np.uint8)).save(folder / f"{i}.jpg")
-        lines.append(f"{i}.jpg,{20 + i},{'MF'[i % 2]}")
-    (folder / "manifest.csv").write_text("\n".join(lines) + "\n")
+    manifest = make_noise_source(tmp_path / "noise", 24)
     worker = start_worker()
-    job = jobs.submit(app, "preprocess", {"source": "csv", "path": str(folder / "manifest.csv"),
+    job = jobs.submit(app, "preprocess", {"source": "csv", "path": str(manifest),
                                           "detector": "cnn"})
     wait_for(lambda: stored.get_job(app.db, job.id).progress.get("stage") == "detect", 120,
              "face detection to start")

@@ -5,14 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from storage import jobs as stored
 from storage.settings import Settings
 from tests.conftest import REPO, kill_all, wait_for, wait_gone
-from tests.worker.conftest import WorkerProcess, make_csv_source
+from tests.worker.conftest import WorkerProcess, make_csv_source, make_noise_source
 from worker.cli import main
 from worker.jobspecs import validate_params
 from worker.local_runner import is_running, runner_pid
@@ -85,18 +83,9 @@ def test_worker_stop_without_a_runner_says_so(app, capsys):
 def test_stopping_a_runner_fails_the_job_it_was_running(app, job_env, tmp_path):
     """Check that a job running when its runner is stopped ends failed, naming the stop,
     instead of staying 'running'."""
-    rng = np.random.default_rng(1)
-    folder = tmp_path / "noise"
-    folder.mkdir()
-    lines = ["path,age,gender"]
-    for i in range(16):  # faceless photos that keep the CNN detector busy
-        Image.fromarray(rng.integers(0, 255, (360, 360, 3), dtype=np.uint8)).save(
-            folder / f"{i}.jpg")
-        lines.append(f"{i}.jpg,{20 + i},{'MF'[i % 2]}")
-    (folder / "manifest.csv").write_text("\n".join(lines) + "\n")
+    manifest = make_noise_source(tmp_path / "noise", 16)
     job_id = stored.create_job(app.db, "preprocess", validate_params("preprocess", {
-        "source": "csv", "path": str(folder / "manifest.csv"), "detector": "cnn",
-        "workers": 2})).id
+        "source": "csv", "path": str(manifest), "detector": "cnn", "workers": 2})).id
     worker = WorkerProcess(job_env, tmp_path / "worker.log").start()
     try:
         wait_for(lambda: stored.get_job(app.db, job_id).progress.get("stage") == "detect", 120,

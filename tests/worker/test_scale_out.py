@@ -3,18 +3,14 @@ share the jobs, each job runs exactly once, and killing one worker mid-job loses
 that job (failed as "worker lost", so it can be retried)."""
 from __future__ import annotations
 
-import os
-import signal
 import sys
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from storage import datasets, jobs as stored
-from tests.conftest import wait_for
+from tests.conftest import parent_pid, wait_for
 from tests.storage.conftest import postgres_db, postgres_url  # noqa: F401 (fixtures)
-from tests.worker.conftest import make_csv_source
+from tests.worker.conftest import make_csv_source, make_noise_source
 from worker import jobs
 from worker.context import AppContext
 
@@ -24,24 +20,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow,
 
 N_JOBS = 30
 SLOW = 6  # the job (by position) that runs for seconds, so it can be caught mid-run
-
-
-def _slow_manifest(folder) -> str:
-    """Faceless photos that keep the CNN detector busy for seconds."""
-    rng = np.random.default_rng(3)
-    folder.mkdir()
-    lines = ["path,age,gender"]
-    for i in range(8):
-        Image.fromarray(rng.integers(0, 255, (360, 360, 3), dtype=np.uint8)).save(
-            folder / f"{i}.jpg")
-        lines.append(f"{i}.jpg,{20 + i},{'MF'[i % 2]}")
-    (folder / "manifest.csv").write_text("\n".join(lines) + "\n")
-    return str(folder / "manifest.csv")
-
-
-def _parent(pid: int) -> int:
-    with open(f"/proc/{pid}/stat") as stat:
-        return int(stat.read().rsplit(")", 1)[1].split()[1])
 
 
 def test_two_workers_share_thirty_jobs_and_a_killed_one_loses_only_its_job(
@@ -54,7 +32,7 @@ def test_two_workers_share_thirty_jobs_and_a_killed_one_loses_only_its_job(
     app = AppContext()
     csv = make_csv_source(tmp_path / "src", n=12, size=32)
     quick = {"source": "csv", "path": str(csv), "detector": "none", "image_size": 32}
-    slow = {"source": "csv", "path": _slow_manifest(tmp_path / "noise"), "detector": "cnn",
+    slow = {"source": "csv", "path": str(make_noise_source(tmp_path / "noise", 8)), "detector": "cnn",
             "image_size": 32}
     submitted = [jobs.submit(app, "preprocess", slow if i == SLOW else {**quick, "seed": i})
                  for i in range(N_JOBS)]
@@ -63,7 +41,7 @@ def test_two_workers_share_thirty_jobs_and_a_killed_one_loses_only_its_job(
     running = wait_for(lambda: (lambda j: j if j.progress.get("stage") == "detect" else None)(
         stored.get_job(app.db, victim_id)), 120, "the slow job to be detecting")
     child = int(running.worker.rsplit(":", 1)[1])
-    killed = workers[_parent(child)]  # KeyError if it were not one of our two workers
+    killed = workers[parent_pid(child)]  # KeyError if it were not one of our two workers
     killed.kill9()
     assert stored.get_job(app.db, victim_id).status == "running"  # killed mid-job
     done = wait_for(lambda: (lambda js: js if all(j.finished for j in js) else None)(

@@ -16,7 +16,7 @@ from backend.data import crop_cache
 from backend.data.crop_cache import CropSpec, count_detections, extract_crops
 from backend.data.images import load_image
 from backend.params import InvalidParameterError
-from tests.conftest import REPO, child_pids, kill_all, wait_for, wait_gone
+from tests.conftest import REPO, pool_survivors
 
 HOG = CropSpec("hog")  # HOG keeps these tests fast; the CNN is covered in test_faces
 
@@ -174,14 +174,4 @@ def test_crop_workers_die_when_the_cropping_process_is_killed(tmp_path):
             tmp_path / f"{i}.png")
     parent = subprocess.Popen([sys.executable, "-c", CROPPING_PARENT, str(tmp_path)],
                               cwd=REPO, env=dict(os.environ, PYTHONPATH=str(REPO)))
-    workers: list[int] = []
-    try:
-        workers = wait_for(lambda: (lambda w: w if len(w) == 2 else None)(
-            child_pids(parent.pid, cmdline_has="spawn_main")), 60, "two crop workers")
-        parent.kill()
-        parent.wait(timeout=10)
-        assert wait_gone(workers, 15) == []
-    finally:
-        parent.kill()
-        parent.wait(timeout=10)
-        kill_all(workers)
+    assert pool_survivors(parent, 2) == []
