@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import time
 from pathlib import Path
 
@@ -35,6 +36,13 @@ def agerec_home(tmp_path, monkeypatch) -> Path:
     monkeypatch.delenv("AGEREC_DATABASE_URL", raising=False)
     monkeypatch.delenv("AGEREC_BROKER_URL", raising=False)
     return home
+
+
+def closed_port() -> int:
+    """A localhost port nothing listens on (a broker that is down)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def _state_and_parent(pid: int) -> tuple[str, int]:

@@ -8,17 +8,11 @@ import threading
 import pytest
 
 from storage import datasets, jobs as stored
+from tests.conftest import closed_port
 from tests.worker.commands.test_cli import run_json
 from worker.context import AppContext
 
 PASSWORD = "s3cret-pw"
-
-
-def _closed_port() -> int:
-    """A localhost port nothing listens on."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -69,7 +63,7 @@ def test_submit_to_an_unreachable_broker_fails_the_job_naming_the_masked_broker(
     """Check that a submit whose broker refuses connections exits 2, records the job as
     failed (never queued, so no local runner can run it), and names the broker's URL
     with its password masked, not 'the result store backend'."""
-    port = _closed_port()
+    port = closed_port()
     monkeypatch.setenv("AGEREC_BROKER_URL", f"redis://:{PASSWORD}@127.0.0.1:{port}/0")
     code, out = _submit_preprocess(capsys, tmp_path)
     assert code == 2

@@ -2,10 +2,14 @@
 from __future__ import annotations
 
 from storage import jobs as stored
+from tests.conftest import closed_port
 from tests.dashboard.conftest import run_page
 from tests.dashboard.seed import open_home
+from worker.jobs import _dispatch
 from worker.jobspecs import JOB_PARAMS
 
+# The real sender, kept before the autouse `dispatched` fixture replaces it in each test.
+REAL_DISPATCH = _dispatch
 FORMS = ("preprocess", "train", "ensemble", "evaluate", "gradcam", "pipeline")
 
 
@@ -62,6 +66,27 @@ def test_an_unset_yes_no_parameter_leaves_the_choice_to_the_preset(seeded, dispa
         submit(at, "pipeline").click().run()
         params.append(stored.list_jobs(db, limit=1)[0].params)
     assert "allow_second_face" not in params[0] and params[1]["allow_second_face"] is True
+
+
+def test_a_submit_the_broker_cannot_take_fails_the_job_and_says_so(seeded, monkeypatch):
+    """Check that when the broker is down, the form shows the error naming the broker
+    (password masked) and the job is recorded as failed, not left queued."""
+    from worker.celery_app import celery_app
+
+    port = closed_port()
+    monkeypatch.setenv("AGEREC_BROKER_URL", f"redis://:pw-{port}@127.0.0.1:{port}/0")
+    monkeypatch.setenv("AGEREC_DASHBOARD_DISPATCH", "1")
+    monkeypatch.setattr("worker.jobs._dispatch", REAL_DISPATCH)
+    celery_app.cache_clear()
+    try:
+        at = run_page("launch.py")
+        at.multiselect(key="gradcam-runs").set_value(seeded["runs"][:1])
+        submit(at, "gradcam").click().run()
+    finally:
+        celery_app.cache_clear()
+    assert any(f"broker at redis://:**@127.0.0.1:{port}/0" in e.value for e in at.error)
+    job = stored.list_jobs(open_home(seeded["gallery"].parents[1]), limit=1)[0]
+    assert (job.kind, job.status) == ("gradcam", "failed")
 
 
 def test_submitted_job_is_shown(seeded):
