@@ -32,8 +32,8 @@ def test_two_workers_share_thirty_jobs_and_a_killed_one_loses_only_its_job(
     app = AppContext()
     csv = make_csv_source(tmp_path / "src", n=12, size=32)
     quick = {"source": "csv", "path": str(csv), "detector": "none", "image_size": 32}
-    slow = {"source": "csv", "path": str(make_noise_source(tmp_path / "noise", 8)), "detector": "cnn",
-            "image_size": 32}
+    slow = {"source": "csv", "path": str(make_noise_source(tmp_path / "noise", 8)),
+            "detector": "cnn", "image_size": 32}
     submitted = [jobs.submit(app, "preprocess", slow if i == SLOW else {**quick, "seed": i})
                  for i in range(N_JOBS)]
     victim_id = submitted[SLOW].id
