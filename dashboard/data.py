@@ -4,6 +4,7 @@ database gets its own cache entries."""
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from storage import repository as repo
 from storage.errors import ArtifactPathError
 from storage.paths import confine
 from worker.context import AppContext
+
+log = logging.getLogger(__name__)
 
 TTL_S = 30  # runs, metrics, galleries: written once, read many times
 LIVE_TTL_S = 1  # jobs: the Jobs page polls every few seconds
@@ -189,7 +192,8 @@ def galleries(k: Key) -> list[dict[str, Any]]:
     for art in reversed(repo.list_artifacts(_db(k), kind="gradcam")):
         try:
             path = _db(k).paths.resolve(art.path)
-        except ArtifactPathError:
+        except ArtifactPathError as exc:
+            log.warning("gradcam artifact %s not shown: %s", art.id, exc)
             continue
         folder = path.parent if path.suffix == ".json" else path
         if (folder / "gallery.json").is_file():

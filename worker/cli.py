@@ -6,7 +6,7 @@ import sys
 
 from storage.errors import StorageError
 from worker.commands import COMMANDS
-from worker.console import Console
+from worker.console import Console, configure_logging
 
 
 class _Parser(argparse.ArgumentParser):
@@ -24,10 +24,26 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     """The full parser; each subcommand module registers itself."""
     parser = _Parser(prog="agerec", description="Facial age-group recognition.")
+    parser.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for module in COMMANDS:
         module.register(sub)
+    _add_verbose(parser)
     return parser
+
+
+VERBOSE_HELP = "log every step on stderr, TensorFlow's start-up lines included"
+
+
+def _add_verbose(parser: argparse.ArgumentParser) -> None:
+    """--verbose on every subcommand too, so it may follow the subcommand's name."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                # SUPPRESS: a subcommand that was not given --verbose keeps the top's value.
+                child.add_argument("-v", "--verbose", action="store_true",
+                                   default=argparse.SUPPRESS, help=VERBOSE_HELP)
+                _add_verbose(child)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     _Parser.json_requested = "--json" in argv
     args = build_parser().parse_args(argv)
+    configure_logging(args.verbose)  # before any stage imports TensorFlow
     console = Console(getattr(args, "json", False))
     try:
         return int(args.handler(args, console) or 0)

@@ -3,9 +3,23 @@ on stdout, progress on stderr."""
 from __future__ import annotations
 
 import json
+import logging
+import os
 import sys
 import time
 from typing import Any, TextIO
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging(verbose: bool = False) -> None:
+    """Logs on stderr (stdout stays the command's answer): warnings and errors, or with
+    `verbose` every info line too, TensorFlow's C++ start-up lines included. Call it
+    before TensorFlow is imported: TF_CPP_MIN_LOG_LEVEL is read once, at its start."""
+    logging.basicConfig(format=LOG_FORMAT, stream=sys.stderr)  # unless a host set handlers
+    logging.getLogger().setLevel(logging.INFO if verbose else logging.WARNING)
+    if not verbose:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # C++ errors only
 
 
 class Console:

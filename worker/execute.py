@@ -2,6 +2,7 @@
 pipeline running its children. Idempotent: a finished job is left as it is."""
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
@@ -15,6 +16,8 @@ from storage.records import Job
 from worker.context import AppContext
 from worker.stages.base import JobCancelled, StageContext
 from worker.stages.registry import STAGES
+
+log = logging.getLogger(__name__)
 
 
 class JobReporter:
@@ -72,7 +75,8 @@ class Heartbeat(threading.Thread):
             try:
                 jobs.heartbeat(self.app.db, self.job_id)
             except Exception:  # a missed beat is not fatal; the next one may land
-                pass
+                log.warning("job %s: heartbeat not recorded; trying again in %.1f s",
+                            self.job_id, self.app.settings.heartbeat_seconds, exc_info=True)
 
 
 def worker_name() -> str:

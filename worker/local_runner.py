@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import logging
 import os
 import signal
 import subprocess
@@ -20,9 +21,11 @@ from backend.processes import is_alive
 from storage import jobs
 from storage.errors import JobStateError
 from storage.settings import Settings
+from worker.console import configure_logging
 from worker.context import AppContext
 from worker.execute import execute
 
+log = logging.getLogger(__name__)
 STOP_WAIT_SECONDS = 30.0  # how long `agerec worker --stop` waits before it kills
 
 
@@ -59,9 +62,9 @@ def ensure_local_runner(settings: Settings) -> bool:
         return False
     log_dir = settings.ensure_home() / "logs"
     log_dir.mkdir(exist_ok=True)
-    with open(log_dir / "local-runner.log", "ab") as log:
+    with open(log_dir / "local-runner.log", "ab") as log_file:
         subprocess.Popen([sys.executable, "-m", "worker.local_runner", "--owner", str(os.getpid())],
-                         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                         stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                          start_new_session=True, env=os.environ.copy())
     return True
 
@@ -89,14 +92,14 @@ def serve(app: AppContext, *, idle_exit: float | None = None, owner: int | None 
     or until the `owner` process is gone and no job waits."""
     handle = _lock(app.settings)
     if handle is None:
-        print("agerec: a local runner is already running", file=sys.stderr)
+        log.warning("a local runner is already running (lock %s held)", lock_path(app.settings))
         return
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _stop)
     try:
         _serve_locked(app, handle, idle_exit, owner, poll)
     except RunnerStopped as stop:
-        print(f"agerec: {stop}", file=sys.stderr)
+        log.warning("%s", stop)
 
 
 def _serve_locked(app: AppContext, handle, idle_exit: float | None, owner: int | None,
@@ -105,13 +108,14 @@ def _serve_locked(app: AppContext, handle, idle_exit: float | None, owner: int |
     idle_since = time.monotonic()
     try:
         while True:
-            jobs.reap_lost(app.db, app.settings.heartbeat_timeout)
+            for lost in jobs.reap_lost(app.db, app.settings.heartbeat_timeout):
+                log.warning("job %s failed: %s", lost.id, lost.error)
             job = jobs.oldest_local_job(app.db)
             if job is not None:
                 try:
                     execute(app, job.id)
-                except JobStateError:
-                    pass
+                except JobStateError as exc:  # another runner took or ended it meanwhile
+                    log.info("job %s not run here: %s", job.id, exc)
                 idle_since = time.monotonic()
                 continue
             idle = idle_exit is not None and time.monotonic() - idle_since > idle_exit
@@ -155,6 +159,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m worker.local_runner")
     parser.add_argument("--owner", type=int, help="serve while this process lives")
     args = parser.parse_args(argv)
+    configure_logging()
     serve(AppContext(), owner=args.owner,
           idle_exit=float(os.environ.get("AGEREC_RUNNER_IDLE_EXIT", "600")))
 

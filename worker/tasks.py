@@ -2,6 +2,7 @@
 TensorFlow is imported inside the stages, never at worker start."""
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
@@ -12,6 +13,8 @@ from storage.jobs import reap_lost
 from worker.context import AppContext
 from worker.execute import execute
 from worker.jobspecs import JOB_KINDS
+
+log = logging.getLogger(__name__)
 
 
 def run_job(job_id: int, task_id: str | None = None) -> None:
@@ -25,7 +28,7 @@ def register_tasks(app: Celery) -> None:
         def task(self, job_id: int) -> None:
             run_job(job_id, task_id=self.request.id)
 
-        app.task(name=kind, bind=True)(task)
+        app.task(name=kind, bind=True, shared=False)(task)  # this app only
 
 
 @worker_ready.connect
@@ -38,7 +41,9 @@ def _reap_forever() -> None:
     ctx = AppContext()
     while True:
         try:
-            reap_lost(ctx.db, ctx.settings.heartbeat_timeout)
+            for job in reap_lost(ctx.db, ctx.settings.heartbeat_timeout):
+                log.warning("job %s failed: %s", job.id, job.error)
         except Exception:  # the database may be briefly unavailable; try again later
-            pass
+            log.warning("reaper: could not check for lost jobs; trying again later",
+                        exc_info=True)
         time.sleep(max(1.0, ctx.settings.heartbeat_seconds))
