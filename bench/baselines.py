@@ -5,7 +5,7 @@
   per-class strengths as backend/data/augment.py), yielding numpy batches to `fit`.
 - Inference: decode each JPEG with PIL and call the model on it alone.
 - GradCAM and face detection need no code here: their baselines are product paths
-  (`class_heatmaps_loop`, `extract_crops(workers=1)`).
+  (`class_heatmaps(batch_size=1)`, `extract_crops(workers=1)`).
 
 Differences that do not change the amount of work: PIL's affine fills pixels moved in
 from outside with black (ours reflects), and resizes with BILINEAR (the product's

@@ -16,7 +16,8 @@ Measures (ours / baseline, in images per second unless said):
   step rate on one batch already in memory (1.0: the input never starves the model).
 - face_detection_parallel / face_detection_cached: `extract_crops` (dlib CNN) with
   2 workers / with 1, and a rerun on the filled cache / the 1-worker pass.
-- gradcam: `class_heatmaps` (batched) / `class_heatmaps_loop` (one image per call).
+- gradcam: `class_heatmaps` in batches of 32 / the same in batches of 1 (one image
+  per gradient pass).
 - inference: `model.predict` on `make_dataset` / decode each JPEG with PIL and call
   the model on it alone.
 - gflops_<model>: achieved GFLOP/s of a training step (analytic conv/dense FLOPs x 3,
@@ -48,6 +49,8 @@ from typing import Any
 
 import numpy as np
 
+from bench.ratios import row, skipped, spread, steady_rate, table
+
 # Nothing heavy is imported at module level: crop workers are spawned processes
 # that import this module again, and must not pay for TensorFlow.
 REPO = Path(__file__).resolve().parents[1]
@@ -66,7 +69,7 @@ class Plan:
     steps: int  # timed training steps per arm and round (plus one untimed)
     input_batches: int  # batches timed for the input-only rates
     detect_images: int  # FG-NET portraits through the CNN detector
-    gradcam_images: int  # images through class_heatmaps (the loop gets a quarter)
+    gradcam_images: int  # images through class_heatmaps (one by one gets a quarter)
     infer_images: int  # images through model.predict (the baseline gets an eighth)
     matmul_repeats: int  # timed runs of each matmul (the best one counts)
     vgg_batch_size: int  # batch for the paper's VGG-19 at 64 px; 0 = not measured
@@ -87,38 +90,6 @@ PLANS = {
 def shared_data_root() -> Path:
     """The real face data: AGEREC_SHARED_DATA, else ../shared/data beside the repo."""
     return Path(os.environ.get("AGEREC_SHARED_DATA") or REPO.parent / "shared" / "data").resolve()
-
-
-def row(ours: float | None, baseline: float | None, *, unit: str = "img/s",
-        target: float | None = None, notes: str = "") -> dict[str, Any]:
-    """One result: ours, the baseline, ours / baseline and whether the target is met."""
-    ratio = ours / baseline if ours is not None and baseline else None
-    met = None if target is None or ratio is None else bool(ratio >= target)
-    return {"ours": _round(ours), "baseline": _round(baseline), "ratio": _round(ratio),
-            "unit": unit, "target": target, "met": met, "notes": notes}
-
-
-def skipped(reason: str, *, unit: str = "img/s", target: float | None = None) -> dict[str, Any]:
-    """A result that could not be measured, with the reason."""
-    return {**row(None, None, unit=unit, target=target), "notes": f"skipped: {reason}"}
-
-
-def steady_rate(stamps: list[float], batch_size: int) -> float:
-    """Images per second between the first and the last of successive batch-end times."""
-    # The first stamp closes the untimed step; each later one closes a timed step.
-    if len(stamps) < 2 or stamps[-1] <= stamps[0]:
-        raise ValueError("need at least two increasing batch-end times")
-    return batch_size * (len(stamps) - 1) / (stamps[-1] - stamps[0])
-
-
-def spread(ratios: Iterable[float]) -> str:
-    """'a-b over n rounds' for the notes: how much a ratio moved between rounds."""
-    ratios = list(ratios)
-    return f"per-round ratio {min(ratios):.2f}-{max(ratios):.2f} over {len(ratios)} round(s)"
-
-
-def _round(value: float | None) -> float | None:
-    return None if value is None else float(f"{value:.4g}")
 
 
 # --------------------------------------------------------------------------- data
@@ -377,25 +348,26 @@ def measure_input_only(inputs: dict[str, Any], plan: Plan) -> dict[str, dict]:
 
 
 def measure_gradcam(model: Any, images: np.ndarray, layer: str, name: str) -> dict[str, dict]:
-    """class_heatmaps on all images / class_heatmaps_loop on half of them."""
-    from backend.explain.heatmaps import class_heatmaps, class_heatmaps_loop
+    """class_heatmaps on all images in batches of 32 / on a quarter of them one by one."""
+    from backend.explain.heatmaps import class_heatmaps
 
     x = np.asarray(images)
     classes = np.arange(len(x)) % int(model.outputs[0].shape[-1])
-    # The loop is the slow arm: a quarter of the images gives its rate in less time.
-    half = max(1, len(x) // 4)
+    # One by one is the slow arm: a quarter of the images gives its rate in less time.
+    quarter = max(1, len(x) // 4)
     # Warm-up: both pay their one-off costs (imports, cloning, tracing) on one image.
     class_heatmaps(model, x[:1], classes[:1], layer=layer)
-    class_heatmaps_loop(model, x[:1], classes[:1], layer=layer)
+    class_heatmaps(model, x[:1], classes[:1], layer=layer, batch_size=1)
     start = time.perf_counter()
-    class_heatmaps_loop(model, x[:half], classes[:half], layer=layer)
-    loop = half / (time.perf_counter() - start)
+    class_heatmaps(model, x[:quarter], classes[:quarter], layer=layer, batch_size=1)
+    one_by_one = quarter / (time.perf_counter() - start)
     start = time.perf_counter()
     class_heatmaps(model, x, classes, layer=layer)
     batched = len(x) / (time.perf_counter() - start)
-    return {"gradcam": row(batched, loop, target=5.0, notes=(
+    return {"gradcam": row(batched, one_by_one, target=5.0, notes=(
         f"{name}, layer {layer!r}, GradCAM: class_heatmaps on {len(x)} images (batch 32) / "
-        f"class_heatmaps_loop on {half}; each call clones the model, as in the product"))}
+        f"the same with batch_size=1 on {quarter}; each call clones the model, as in the "
+        f"product"))}
 
 
 def measure_inference(model: Any, faces: Faces, n: int, size: int, n_classes: int,
@@ -539,22 +511,6 @@ def _model_measures(plan: Plan, data_root: Path, workdir: Path, log: Callable) -
         "ResNet152V2 is not timed: one training step of batch 32 takes minutes on two "
         "shared CPU cores", unit="GFLOP/s")
     return results
-
-
-def table(results: dict) -> str:
-    """The results as a fixed-width text table."""
-    header = (f"{'measure':50s} {'ours':>10s} {'baseline':>10s} {'ratio':>7s} {'target':>7s} "
-              f"{'met':>5s} unit")
-    lines = [header]
-    for name, r in results.items():
-        if name.startswith("_"):
-            continue
-        cells = ["-" if r[k] is None else f"{r[k]:.4g}" for k in ("ours", "baseline", "ratio",
-                                                                    "target")]
-        met = "-" if r["met"] is None else ("yes" if r["met"] else "no")
-        lines.append(f"{name:50s} {cells[0]:>10s} {cells[1]:>10s} {cells[2]:>7s} "
-                     f"{cells[3]:>7s} {met:>5s} {r['unit']}")
-    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:

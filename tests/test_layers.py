@@ -110,3 +110,30 @@ def test_import_cycle_finder_finds_a_circle():
 def test_no_module_imports_itself_in_a_circle():
     """Check that no import circle joins project modules, lazy imports included."""
     assert import_cycles(project_graph()) == []
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Full names of the modules a file imports anywhere (lazy imports included)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("package", ["backend", "storage"])
+def test_layer_tests_use_no_other_layers_helpers(package):
+    """Check that a lower layer's tests import neither the layers it may not import nor
+    another layer's test helpers (tests.worker...), only its own and the shared ones."""
+    others = {f"tests.{p}" for p in ("backend", "storage", "worker", "dashboard", "bench")}
+    others.discard(f"tests.{package}")
+    offenders = {}
+    for path in sorted((REPO / "tests" / package).rglob("*.py")):
+        modules = imported_modules(path)
+        bad = {m for m in modules if m.split(".")[0] in FORBIDDEN[package]
+               or any(m == o or m.startswith(o + ".") for o in others)}
+        if bad:
+            offenders[str(path.relative_to(REPO))] = sorted(bad)
+    assert offenders == {}

@@ -53,19 +53,6 @@ def class_heatmaps(model: Any, images: Any, class_indices: Any, *, layer: str,
     return np.concatenate(maps, axis=0) if maps else np.zeros((0, *x.shape[1:3]), np.float32)
 
 
-def class_heatmaps_loop(model: Any, images: Any, class_indices: Any, *, layer: str,
-                        method: str = "gradcam") -> np.ndarray:
-    """The same maps as `class_heatmaps`, one image per call (for the speed benchmark only)."""
-    func = "class_heatmaps_loop"
-    check_choice(method, METHODS, param="method", func=func)
-    x = _as_model_input(images, func)
-    classes = _class_indices(model, class_indices, len(x), func)
-    _check_feature_layer(model, layer, func)
-    visualiser = _visualiser(model, method)
-    maps = [_cam_batch(visualiser, x[i:i + 1], classes[i:i + 1], layer) for i in range(len(x))]
-    return np.concatenate(maps, axis=0) if maps else np.zeros((0, *x.shape[1:3]), np.float32)
-
-
 def has_saliency_front(model: Any) -> bool:
     """Whether `model` has a saliency front end (a layer named SALIENCY_LAYER)."""
     return any(layer.name == SALIENCY_LAYER for layer in model.layers)

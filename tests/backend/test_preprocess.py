@@ -13,7 +13,7 @@ from backend.data.oversample import leaked_rows
 from backend.params import InvalidParameterError
 from backend.preprocess import PreprocessConfig, prepare
 from tests.backend.data.readers.conftest import make_mat  # noqa: F401 (a fixture)
-from tests.worker.conftest import make_csv_source
+from tests.csv_source import make_csv_source
 
 
 @pytest.fixture(scope="module")

@@ -9,47 +9,12 @@ import sys
 import uuid
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from tests.conftest import wait_for
 from worker.context import AppContext
 
 REDIS_URL = "redis://127.0.0.1:6379/11"  # a database of its own, flushed per test
-
-
-def make_csv_source(root: Path, n: int = 40, size: int = 48, seed: int = 0,
-                    ages: tuple[int, ...] = (5, 25, 45, 65, 85)) -> Path:
-    """n small JPEGs with ages over every class and both genders, plus manifest.csv.
-
-    Image i is about `ages[i % len(ages)]` years old; repeat an age for a class mix
-    that is not even.
-    """
-    rng = np.random.default_rng(seed)
-    root.mkdir(parents=True, exist_ok=True)
-    lines = ["path,age,gender"]
-    for i in range(n):
-        pixels = rng.integers(0, 255, (size, size, 3), dtype=np.uint8)
-        Image.fromarray(pixels).save(root / f"img{i:03d}.jpg", quality=90)
-        age = ages[i % len(ages)] + i % 7
-        lines.append(f"img{i:03d}.jpg,{age},{'MF'[(i // len(ages)) % 2]}")
-    (root / "manifest.csv").write_text("\n".join(lines) + "\n")
-    return root / "manifest.csv"
-
-
-def make_noise_source(folder: Path, n: int, seed: int = 1) -> Path:
-    """n faceless 360 px photos, big enough to keep the CNN detector busy for seconds,
-    plus manifest.csv."""
-    rng = np.random.default_rng(seed)
-    folder.mkdir(parents=True, exist_ok=True)
-    lines = ["path,age,gender"]
-    for i in range(n):
-        Image.fromarray(rng.integers(0, 255, (360, 360, 3), dtype=np.uint8)).save(
-            folder / f"{i}.jpg")
-        lines.append(f"{i}.jpg,{20 + i},{'MF'[i % 2]}")
-    (folder / "manifest.csv").write_text("\n".join(lines) + "\n")
-    return folder / "manifest.csv"
 
 
 @pytest.fixture

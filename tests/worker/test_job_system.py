@@ -10,7 +10,8 @@ from storage import jobs as stored
 from worker import jobs
 from worker.stages.base import StageContext
 from worker.stages.preprocess import run_preprocess
-from tests.worker.conftest import make_csv_source, make_noise_source, wait_for
+from tests.csv_source import make_csv_source, make_noise_source
+from tests.worker.conftest import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 

@@ -10,7 +10,8 @@ import pytest
 from storage import jobs as stored
 from storage.settings import Settings
 from tests.conftest import REPO, kill_all, wait_for, wait_gone
-from tests.worker.conftest import WorkerProcess, make_csv_source, make_noise_source
+from tests.csv_source import make_csv_source, make_noise_source
+from tests.worker.conftest import WorkerProcess
 from worker.cli import main
 from worker.jobspecs import validate_params
 from worker.local_runner import is_running, runner_pid

@@ -10,7 +10,7 @@ import pytest
 from storage import datasets, jobs as stored
 from tests.conftest import parent_pid, wait_for
 from tests.storage.conftest import postgres_db, postgres_url  # noqa: F401 (fixtures)
-from tests.worker.conftest import make_csv_source, make_noise_source
+from tests.csv_source import make_csv_source, make_noise_source
 from worker import jobs
 from worker.context import AppContext
 

@@ -11,7 +11,7 @@ import pytest
 
 from storage import jobs as stored
 from tests.conftest import parent_pid, wait_for
-from tests.worker.conftest import make_noise_source
+from tests.csv_source import make_noise_source
 from worker import jobs
 from worker.context import AppContext
 

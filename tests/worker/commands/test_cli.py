@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.worker.conftest import make_csv_source
+from tests.csv_source import make_csv_source
 from worker.cli import main
 
 

@@ -12,7 +12,7 @@ from PIL import Image
 from skimage import data as skdata
 
 from tests.worker.commands.test_cli import run_json
-from tests.worker.conftest import make_csv_source
+from tests.csv_source import make_csv_source
 from worker.cli import main
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from storage import runs
-from tests.worker.conftest import make_csv_source
+from tests.csv_source import make_csv_source
 from worker.cli import main
 from worker.context import AppContext
 from worker.stages.base import StageContext

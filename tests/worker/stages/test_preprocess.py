@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 
 from storage import datasets
-from tests.worker.conftest import make_csv_source
+from tests.csv_source import make_csv_source
 from worker.stages.base import StageContext
 from worker.stages.preprocess import run_preprocess
 
