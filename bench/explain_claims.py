@@ -62,9 +62,9 @@ def main(argv: list[str] | None = None) -> int:
 def run(args) -> dict[str, Any]:
     from worker.console import Console
     from worker.context import AppContext
-    from worker.stages.base import StageContext
     from worker.stages.gradcam import run_gradcam
     from worker.stages.preprocess import run_preprocess
+    from worker.stages.stage_context import StageContext
     from worker.stages.train import run_train, train_member
 
     ctx = StageContext(app=AppContext(), progress=Console(False).progress)

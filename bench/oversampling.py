@@ -80,7 +80,7 @@ def score_member(dataset_dir: Path, run_dir: Path, cache: Path, seed: int) -> di
     from backend.data.oversample import leaked_rows
     from backend.dataset import load_prepared
     from backend.training.config import preset_config
-    from backend.training.runs import predict_probs
+    from backend.training.run_folder import predict_probs
     from backend.training.trainer import train
 
     data = load_prepared(dataset_dir)

@@ -49,8 +49,8 @@ def run(seed: int) -> dict:
     from storage import datasets, runs
     from worker.console import Console
     from worker.context import AppContext
-    from worker.stages.base import StageContext
     from worker.stages.predictions import predict
+    from worker.stages.stage_context import StageContext
 
     app = AppContext()
     ctx = StageContext(app=app, progress=Console(False).progress)

@@ -282,9 +282,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="the shared data folder (default: AGEREC_SHARED_DATA or ../shared/data)")
     parser.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
     args = parser.parse_args(argv)
-    from bench.speed import shared_data_root
+    from storage.settings import Settings
 
-    root = (args.data or shared_data_root()) / "utkface"
+    root = (args.data or Settings.from_env().shared_data) / "utkface"
     if not root.is_dir():
         print(f"UTKFace not found at {root}: nothing to score", file=sys.stderr)
         return 1

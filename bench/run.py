@@ -61,9 +61,9 @@ def run(data: Path, preset: str, home: Path, *, limit: int | None, seed: int, sp
     from storage import runs
     from worker.console import Console
     from worker.context import AppContext
-    from worker.stages.base import StageContext
     from worker.stages.ensemble import run_ensemble
     from worker.stages.preprocess import run_preprocess
+    from worker.stages.stage_context import StageContext
     from worker.stages.train import run_train
 
     console = Console(False)

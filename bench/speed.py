@@ -50,6 +50,7 @@ from typing import Any
 import numpy as np
 
 from bench.ratios import row, skipped, spread, steady_rate, table
+from storage.settings import Settings
 
 # Nothing heavy is imported at module level: crop workers are spawned processes
 # that import this module again, and must not pay for TensorFlow.
@@ -85,11 +86,6 @@ PLANS = {
                   input_batches=3, detect_images=4, gradcam_images=8, infer_images=64,
                   matmul_repeats=1, vgg_batch_size=0, frozen_epochs=15, frozen_timed_epochs=1),
 }
-
-
-def shared_data_root() -> Path:
-    """The real face data: AGEREC_SHARED_DATA, else ../shared/data beside the repo."""
-    return Path(os.environ.get("AGEREC_SHARED_DATA") or REPO.parent / "shared" / "data").resolve()
 
 
 # --------------------------------------------------------------------------- data
@@ -211,7 +207,7 @@ def iterate_rate(batches: Iterable, n: int, batch_size: int) -> float:
 def training_inputs(faces: Faces, batch_size: int, size: int, n_classes: int) -> dict[str, Any]:
     """Our tf.data input, the baseline generator and one batch cached in memory."""
     from backend.data.augment import AugmentConfig, class_strengths
-    from backend.data.pipeline import make_dataset
+    from backend.data.input_pipeline import make_dataset
     from bench import baselines
 
     cfg = AugmentConfig()
@@ -373,7 +369,7 @@ def measure_gradcam(model: Any, images: np.ndarray, layer: str, name: str) -> di
 def measure_inference(model: Any, faces: Faces, n: int, size: int, n_classes: int,
                       name: str, batch_size: int) -> dict[str, dict]:
     """model.predict on make_dataset / PIL decode and a model call per image."""
-    from backend.data.pipeline import make_dataset
+    from backend.data.input_pipeline import make_dataset
     from bench import baselines
 
     n = min(n, len(faces.labels))
@@ -436,7 +432,7 @@ def run(quick: bool = False, data_root: Path | None = None,
         log: Callable[[str], None] | None = None) -> dict:
     """Run every measure; returns {measure: row}, plus '_meta' with the plan and machine."""
     plan = PLANS["quick" if quick else "full"]
-    data_root = data_root or shared_data_root()
+    data_root = data_root or Settings.from_env().shared_data
     started = time.perf_counter()
     log = log or _stderr_log(started)
     results: dict[str, dict] = {}

@@ -1,8 +1,6 @@
 """Who may do what: read-only mode, job dispatch, and which folders images may come from."""
 from __future__ import annotations
 
-import os
-
 from storage.settings import Settings
 
 
@@ -19,5 +17,4 @@ def read_only() -> bool:
 def dispatch_jobs() -> bool:
     """Whether a submitted job is handed to a runner at once (AGEREC_DASHBOARD_DISPATCH,
     default 1); 0 only queues it, for a separately started `agerec worker` (and tests)."""
-    value = (os.environ.get("AGEREC_DASHBOARD_DISPATCH") or "1").strip().lower()
-    return value not in {"0", "false", "no"}
+    return settings().dashboard_dispatch

@@ -13,9 +13,12 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import access
-from storage import repository as repo
+from storage.artifacts import list_artifacts
+from storage.datasets import get_dataset, list_datasets
 from storage.errors import ArtifactPathError
+from storage.jobs import children, count_jobs, get_job, list_jobs
 from storage.paths import confine
+from storage.runs import count_runs, get_metrics, get_run, list_runs
 from worker.context import AppContext
 
 log = logging.getLogger(__name__)
@@ -58,22 +61,22 @@ def _run_dict(run) -> dict[str, Any]:
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def run_count(k: Key) -> int:
-    return repo.count_runs(_db(k))
+    return count_runs(_db(k))
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def run_options(k: Key) -> list[dict[str, Any]]:
     """Every run, newest first: id, name, kind, backbone, dataset_id, status."""
     return [{key_: d[key_] for key_ in ("id", "name", "kind", "backbone", "dataset_id", "status")}
-            for d in map(_run_dict, repo.list_runs(_db(k), limit=None))]
+            for d in map(_run_dict, list_runs(_db(k), limit=None))]
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def runs_page(k: Key, limit: int, offset: int) -> pd.DataFrame:
     """One page of runs (newest first) with their headline test metrics."""
     rows = []
-    for run in repo.list_runs(_db(k), limit=limit, offset=offset):
-        m = repo.get_metrics(_db(k), run.id, scope="test")
+    for run in list_runs(_db(k), limit=limit, offset=offset):
+        m = get_metrics(_db(k), run.id, scope="test")
         rows.append({"id": run.id, "name": run.name, "kind": run.kind,
                      "backbone": _run_dict(run)["backbone"], "dataset": run.dataset_id,
                      "status": run.status, "accuracy": m.get("accuracy"),
@@ -86,7 +89,7 @@ def runs_page(k: Key, limit: int, offset: int) -> pd.DataFrame:
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def run(k: Key, run_id: int) -> dict[str, Any]:
     """One run with `labels` (its dataset's class labels) and `path` (its folder)."""
-    record = repo.get_run(_db(k), run_id)
+    record = get_run(_db(k), run_id)
     out = _run_dict(record)
     out["labels"] = class_labels(k, record.dataset_id)
     out["path"] = str(Path(k[1]) / record.dir)
@@ -95,7 +98,7 @@ def run(k: Key, run_id: int) -> dict[str, Any]:
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def metrics(k: Key, run_id: int, scope: str = "test") -> dict[str, Any]:
-    return repo.get_metrics(_db(k), run_id, scope=scope)
+    return get_metrics(_db(k), run_id, scope=scope)
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
@@ -103,7 +106,7 @@ def prior_metrics(k: Key, run_id: int, base: str = "test") -> dict[str, Any] | N
     """The run's metrics on `base` under a target prior (scope '<base>+prior:<name>'):
     the source's mix when evaluated, else the newest; with its `scope`. None if none."""
     prefix = f"{base}+prior:"
-    scopes = {scope: m for scope, m in repo.get_metrics(_db(k), run_id).items()
+    scopes = {scope: m for scope, m in get_metrics(_db(k), run_id).items()
               if scope.startswith(prefix)}
     if not scopes:
         return None
@@ -114,7 +117,7 @@ def prior_metrics(k: Key, run_id: int, base: str = "test") -> dict[str, Any] | N
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def class_labels(k: Key, dataset_id: int) -> list[str]:
     """The dataset's class labels; derived from its edges, or numbered, when absent."""
-    scheme = repo.get_dataset(_db(k), dataset_id).class_scheme or {}
+    scheme = get_dataset(_db(k), dataset_id).class_scheme or {}
     if scheme.get("labels"):
         return [str(label) for label in scheme["labels"]]
     edges = scheme.get("edges") or []
@@ -123,7 +126,7 @@ def class_labels(k: Key, dataset_id: int) -> list[str]:
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def class_edges(k: Key, dataset_id: int) -> list[int]:
-    return list((repo.get_dataset(_db(k), dataset_id).class_scheme or {}).get("edges") or [])
+    return list((get_dataset(_db(k), dataset_id).class_scheme or {}).get("edges") or [])
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
@@ -144,7 +147,7 @@ def predictions(k: Key, run_id: int) -> pd.DataFrame | None:
 
 
 def _run_file(k: Key, run_id: int, name: str) -> Path | None:
-    record = repo.get_run(_db(k), run_id)
+    record = get_run(_db(k), run_id)
     try:
         path = _db(k).paths.resolve(Path(record.dir) / name)
     except ArtifactPathError:
@@ -157,7 +160,7 @@ def datasets(k: Key) -> list[dict[str, Any]]:
     """Prepared datasets, newest first: id, source kind and path, n_images, labels."""
     return [{"id": d.id, "source": d.source.kind, "path": d.source.path, "n_images": d.n_images,
              "labels": list((d.class_scheme or {}).get("labels") or [])}
-            for d in repo.list_datasets(_db(k))]
+            for d in list_datasets(_db(k))]
 
 
 # Jobs -------------------------------------------------------------------------------
@@ -165,22 +168,22 @@ def datasets(k: Key) -> list[dict[str, Any]]:
 @st.cache_data(ttl=LIVE_TTL_S, show_spinner=False)
 def jobs_page(k: Key, limit: int, offset: int) -> list[dict[str, Any]]:
     """Top-level jobs, newest first."""
-    return [asdict(j) for j in repo.list_jobs(_db(k), limit=limit, offset=offset, parent_id=None)]
+    return [asdict(j) for j in list_jobs(_db(k), limit=limit, offset=offset, parent_id=None)]
 
 
 @st.cache_data(ttl=LIVE_TTL_S, show_spinner=False)
 def job_count(k: Key) -> int:
-    return repo.count_jobs(_db(k), parent_id=None)
+    return count_jobs(_db(k), parent_id=None)
 
 
 @st.cache_data(ttl=LIVE_TTL_S, show_spinner=False)
 def job_children(k: Key, job_id: int) -> list[dict[str, Any]]:
-    return [asdict(j) for j in repo.children(_db(k), job_id)]
+    return [asdict(j) for j in children(_db(k), job_id)]
 
 
 def job(k: Key, job_id: int) -> dict[str, Any]:
     """One job, uncached (right after a submit, cancel or retry)."""
-    return asdict(repo.get_job(_db(k), job_id))
+    return asdict(get_job(_db(k), job_id))
 
 
 # GradCAM galleries ------------------------------------------------------------------
@@ -189,7 +192,7 @@ def job(k: Key, job_id: int) -> dict[str, Any]:
 def galleries(k: Key) -> list[dict[str, Any]]:
     """Gallery folders recorded by gradcam jobs, newest first, that hold a gallery.json."""
     out = []
-    for art in reversed(repo.list_artifacts(_db(k), kind="gradcam")):
+    for art in reversed(list_artifacts(_db(k), kind="gradcam")):
         try:
             path = _db(k).paths.resolve(art.path)
         except ArtifactPathError as exc:
@@ -245,7 +248,7 @@ def image_roots(k: Key) -> list[str]:
     """Folders images may be shown from: AGEREC_HOME and every registered dataset source
     (a source that is a label file contributes its folder)."""
     roots = [k[1]]
-    for d in repo.list_datasets(_db(k)):
+    for d in list_datasets(_db(k)):
         for raw in (d.source.path, d.source.meta_path):
             if raw:
                 path = Path(raw)

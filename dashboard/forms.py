@@ -111,12 +111,12 @@ def given(values: dict[str, Any]) -> dict[str, Any]:
 def submit_ui(app, kind: str, values: dict[str, Any], slots, *, dispatch: bool) -> int | None:
     """Submit through the job system; on a bad value, say so under its field. Returns the
     new job's id, or None."""
-    from worker import jobs
+    from worker import job_control
 
     try:
-        return jobs.submit(app, kind, values, dispatch=dispatch).id
+        return job_control.submit(app, kind, values, dispatch=dispatch).id
     except InvalidParameterError as exc:
         slots.get(exc.param, slots["form"]).error(str(exc))
-    except jobs.DispatchError as exc:  # the job is recorded as failed, with this error
+    except job_control.DispatchError as exc:  # the job is recorded as failed, with this error
         slots["form"].error(str(exc))
     return None

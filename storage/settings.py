@@ -5,6 +5,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+# The real face data sits beside the repository (../shared/data), wherever agerec runs from.
+DEFAULT_SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -19,6 +22,8 @@ class Settings:
     heartbeat_timeout: float = 120.0  # AGEREC_HEARTBEAT_TIMEOUT: silence after which a job is "worker lost"
     queue: str = "agerec"  # AGEREC_QUEUE: the broker queue jobs are sent to and workers consume
     max_attempts: int = 3  # AGEREC_MAX_ATTEMPTS: starts of one queued job before it is given up
+    dashboard_dispatch: bool = True  # AGEREC_DASHBOARD_DISPATCH: off = the dashboard only queues jobs
+    runner_idle_exit: float = 600.0  # AGEREC_RUNNER_IDLE_EXIT: seconds an idle local runner waits
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -28,13 +33,16 @@ class Settings:
         database_url = env.get("AGEREC_DATABASE_URL") or f"sqlite:///{home / 'agerec.db'}"
         broker_url = env.get("AGEREC_BROKER_URL") or None
         read_only = (env.get("AGEREC_READ_ONLY") or "0").strip().lower() in {"1", "true", "yes"}
-        shared = Path(env.get("AGEREC_SHARED_DATA") or "../shared/data").expanduser().resolve()
+        shared = Path(env.get("AGEREC_SHARED_DATA") or DEFAULT_SHARED_DATA).expanduser().resolve()
+        dispatch = (env.get("AGEREC_DASHBOARD_DISPATCH") or "1").strip().lower()
         return cls(home=home, database_url=database_url, broker_url=broker_url,
                    read_only=read_only, shared_data=shared,
                    heartbeat_seconds=float(env.get("AGEREC_HEARTBEAT_SECONDS") or 5.0),
                    heartbeat_timeout=float(env.get("AGEREC_HEARTBEAT_TIMEOUT") or 120.0),
                    queue=env.get("AGEREC_QUEUE") or "agerec",
-                   max_attempts=int(env.get("AGEREC_MAX_ATTEMPTS") or 3))
+                   max_attempts=int(env.get("AGEREC_MAX_ATTEMPTS") or 3),
+                   dashboard_dispatch=dispatch not in {"0", "false", "no"},
+                   runner_idle_exit=float(env.get("AGEREC_RUNNER_IDLE_EXIT") or 600.0))
 
     def ensure_home(self) -> Path:
         """Create the home directory if needed and return it."""
@@ -44,4 +52,5 @@ class Settings:
 
 ENV_VARS = ("AGEREC_HOME", "AGEREC_DATABASE_URL", "AGEREC_BROKER_URL", "AGEREC_READ_ONLY",
             "AGEREC_SHARED_DATA", "AGEREC_HEARTBEAT_SECONDS", "AGEREC_HEARTBEAT_TIMEOUT",
-            "AGEREC_QUEUE", "AGEREC_MAX_ATTEMPTS")
+            "AGEREC_QUEUE", "AGEREC_MAX_ATTEMPTS", "AGEREC_DASHBOARD_DISPATCH",
+            "AGEREC_RUNNER_IDLE_EXIT")

@@ -10,12 +10,15 @@ from pathlib import Path
 
 import pytest
 
+from storage.settings import Settings
+
 REPO = Path(__file__).resolve().parents[1]
 
 
 def shared_data_root() -> Path:
-    """Where the real face data lives: AGEREC_SHARED_DATA, else ../shared/data."""
-    return Path(os.environ.get("AGEREC_SHARED_DATA") or REPO.parent / "shared" / "data").resolve()
+    """Where the real face data lives, as Settings resolves it: AGEREC_SHARED_DATA, else
+    ../shared/data beside the repository."""
+    return Settings.from_env().shared_data
 
 
 @pytest.fixture

@@ -137,3 +137,24 @@ def test_layer_tests_use_no_other_layers_helpers(package):
         if bad:
             offenders[str(path.relative_to(REPO))] = sorted(bad)
     assert offenders == {}
+
+
+def test_agerec_variables_are_read_only_by_settings():
+    """Check that no product module reads an AGEREC_* variable from the environment
+    itself: storage/settings.py parses every one of them."""
+    offenders = []
+    for package in ("backend", "storage", "worker", "dashboard"):
+        for path in sorted((REPO / package).rglob("*.py")):
+            if path == REPO / "storage" / "settings.py":
+                continue
+            for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+                if (isinstance(node, ast.Call) and ast.unparse(node.func).endswith(
+                        ("environ.get", "getenv", "environ.setdefault"))
+                        and node.args and isinstance(node.args[0], ast.Constant)
+                        and str(node.args[0].value).startswith("AGEREC_")):
+                    offenders.append(f"{path.relative_to(REPO)}:{node.lineno}")
+                elif (isinstance(node, ast.Subscript) and ast.unparse(node.value).endswith("environ")
+                      and isinstance(node.ctx, ast.Load) and isinstance(node.slice, ast.Constant)
+                      and str(node.slice.value).startswith("AGEREC_")):
+                    offenders.append(f"{path.relative_to(REPO)}:{node.lineno}")
+    assert offenders == []

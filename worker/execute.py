@@ -14,8 +14,8 @@ from storage import jobs
 from storage.errors import JobStateError
 from storage.records import Job
 from worker.context import AppContext
-from worker.stages.base import JobCancelled, StageContext
-from worker.stages.registry import STAGES
+from worker.stages.by_kind import STAGES
+from worker.stages.stage_context import JobCancelled, StageContext
 
 log = logging.getLogger(__name__)
 

@@ -160,8 +160,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--owner", type=int, help="serve while this process lives")
     args = parser.parse_args(argv)
     configure_logging()
-    serve(AppContext(), owner=args.owner,
-          idle_exit=float(os.environ.get("AGEREC_RUNNER_IDLE_EXIT", "600")))
+    app = AppContext()
+    serve(app, owner=args.owner, idle_exit=app.settings.runner_idle_exit)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from backend.data.augment import AugmentConfig
-from backend.data.pipeline import make_dataset
+from backend.data.input_pipeline import make_dataset
 from backend.models.head import HeadConfig, dense_head
 from backend.params import check_int
 from backend.training.callbacks import TrainingCancelled

@@ -33,7 +33,7 @@ import numpy as np
 import tensorflow as tf
 
 from backend.data.augment import class_strengths
-from backend.data.pipeline import make_dataset
+from backend.data.input_pipeline import make_dataset
 from backend.dataset import PreparedData
 from backend.models.build import base_layers, build_model, feature_extractor, set_base_trainable
 from backend.models.registry import get_backbone

@@ -5,7 +5,7 @@ import streamlit as st
 
 from dashboard import access, data, timing
 from dashboard.widgets import pager_ui
-from worker import jobs as job_system
+from worker import job_control
 
 POLL_S = 2  # seconds between refreshes of the list (only the list reruns)
 PAGE_SIZE = 20
@@ -17,7 +17,7 @@ def _act(action, job_id: int) -> None:
     try:
         job = action(data.app(), job_id)
         message = f"Job #{job.id} is {job.status}"
-    except job_system.DispatchError as exc:  # the job is recorded as failed, with this error
+    except job_control.DispatchError as exc:  # the job is recorded as failed, with this error
         message = str(exc)
     data.jobs_page.clear()
     data.job_children.clear()
@@ -31,10 +31,10 @@ def controls_ui(job: dict) -> None:
     left, right = st.columns(2)
     if job["status"] in ("queued", "running") and not job["cancel_requested"]:
         left.button("Cancel", key=f"cancel-{job['id']}", on_click=_act,
-                    args=(job_system.cancel, job["id"]))
+                    args=(job_control.cancel, job["id"]))
     if job["status"] in ("failed", "cancelled") and job["parent_id"] is None:
         right.button("Retry", key=f"retry-{job['id']}", on_click=_act,
-                     args=(job_system.retry, job["id"]))
+                     args=(job_control.retry, job["id"]))
 
 
 def timings_ui(job: dict, now: datetime, timeout: float) -> None:

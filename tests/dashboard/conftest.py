@@ -17,7 +17,7 @@ def dispatched(monkeypatch) -> list[int]:
     """No job runner ever starts: submit only queues, and dispatch calls are recorded."""
     calls: list[int] = []
     monkeypatch.setenv("AGEREC_DASHBOARD_DISPATCH", "0")
-    monkeypatch.setattr("worker.jobs._dispatch", lambda app, job: calls.append(job.id))
+    monkeypatch.setattr("worker.job_control._dispatch", lambda app, job: calls.append(job.id))
     return calls
 
 

@@ -10,8 +10,11 @@ from typing import Any
 
 from PIL import Image
 
-from storage import repository as repo
+from storage.artifacts import add_artifact
+from storage.datasets import create_dataset, get_or_create_source
 from storage.db import Database, open_database
+from storage.jobs import append_log, create_job, finish_job, mark_running, update_progress
+from storage.runs import create_run, record_metrics
 from storage.settings import Settings
 
 EDGES = [1, 20, 40, 60, 80, 100]
@@ -64,9 +67,9 @@ def metrics_from(matrix: list[list[int]]) -> dict[str, Any]:
 
 
 def seed_dataset(db: Database, home: Path):
-    source = repo.get_or_create_source(db, "utkface", home / "sources" / "utkface")
-    return repo.create_dataset(db, source.id, params={"classes": "5"}, summary={},
-                               class_scheme={"edges": EDGES, "labels": LABELS}, n_images=100)
+    source = get_or_create_source(db, "utkface", home / "sources" / "utkface")
+    return create_dataset(db, source.id, params={"classes": "5"}, summary={},
+                          class_scheme={"edges": EDGES, "labels": LABELS}, n_images=100)
 
 
 def seed_run(db: Database, home: Path, dataset_id: int, name: str, kind: str,
@@ -74,10 +77,10 @@ def seed_run(db: Database, home: Path, dataset_id: int, name: str, kind: str,
              members: tuple[int, ...] = ()):
     """A finished run with test metrics and, with `files`, history.json, predictions.csv
     and the crop PNGs it names."""
-    run = repo.create_run(db, dataset_id, kind, name, status="succeeded", members=members,
-                          config={"backbone": backbone} if backbone else {})
+    run = create_run(db, dataset_id, kind, name, status="succeeded", members=members,
+                     config={"backbone": backbone} if backbone else {})
     matrix = confusion(rng)
-    repo.record_metrics(db, run.id, "test", metrics_from(matrix))
+    record_metrics(db, run.id, "test", metrics_from(matrix))
     if files:
         write_run_files(home / run.dir, home, matrix)
     return run
@@ -94,7 +97,7 @@ def seed_prior_metrics(db: Database, run_id: int, rng: random.Random) -> dict[st
                     "as_trained_population_accuracy": 0.74,
                     "as_trained_population_accuracy_ci95": [0.7, 0.78],
                     "as_trained_population_one_off_accuracy": 0.98})
-    repo.record_metrics(db, run_id, "test+prior:source", metrics)
+    record_metrics(db, run_id, "test+prior:source", metrics)
     return metrics
 
 
@@ -150,26 +153,26 @@ def seed_gallery(db: Database, home: Path, runs) -> Path:
     manifest = {"class_names": LABELS, "items": items, "summary": summary,
                 "models": [{"name": r.name, "layer": "x", "folder": r.name} for r in runs]}
     (folder / "gallery.json").write_text(json.dumps(manifest))
-    repo.add_artifact(db, "gradcam", folder, run_id=runs[0].id)
+    add_artifact(db, "gradcam", folder, run_id=runs[0].id)
     return folder
 
 
 def seed_jobs(db: Database) -> dict[str, int]:
     """A running pipeline with two children, a failed job and a queued one."""
-    parent = repo.create_job(db, "pipeline", {"source": "utkface", "path": "/data"})
-    repo.mark_running(db, parent.id, worker="host:1")
-    done = repo.create_job(db, "preprocess", {"source": "utkface"}, parent_id=parent.id)
-    repo.mark_running(db, done.id)
-    repo.finish_job(db, done.id, "succeeded")
-    child = repo.create_job(db, "train", {"backbone": "vgg19"}, parent_id=parent.id)
-    repo.mark_running(db, child.id, worker="host:1")
-    repo.update_progress(db, child.id, current=3, total=10, stage="epoch")
-    repo.append_log(db, child.id, "epoch 3/10 loss 0.91\n")
-    failed = repo.create_job(db, "train", {"backbone": "resnet152v2"})
-    repo.mark_running(db, failed.id)
-    repo.finish_job(db, failed.id, "failed", error="ValueError: out of memory",
-                    traceback="Traceback (most recent call last):\n  boom\nValueError")
-    queued = repo.create_job(db, "gradcam", {"runs": [1]})
+    parent = create_job(db, "pipeline", {"source": "utkface", "path": "/data"})
+    mark_running(db, parent.id, worker="host:1")
+    done = create_job(db, "preprocess", {"source": "utkface"}, parent_id=parent.id)
+    mark_running(db, done.id)
+    finish_job(db, done.id, "succeeded")
+    child = create_job(db, "train", {"backbone": "vgg19"}, parent_id=parent.id)
+    mark_running(db, child.id, worker="host:1")
+    update_progress(db, child.id, current=3, total=10, stage="epoch")
+    append_log(db, child.id, "epoch 3/10 loss 0.91\n")
+    failed = create_job(db, "train", {"backbone": "resnet152v2"})
+    mark_running(db, failed.id)
+    finish_job(db, failed.id, "failed", error="ValueError: out of memory",
+               traceback="Traceback (most recent call last):\n  boom\nValueError")
+    queued = create_job(db, "gradcam", {"runs": [1]})
     return {"pipeline": parent.id, "preprocess": done.id, "train": child.id,
             "failed": failed.id, "queued": queued.id}
 

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from storage import repository as repo
+from storage.jobs import get_job
 from tests.dashboard import browser as b
 from tests.dashboard.seed import open_home
 
@@ -115,7 +115,7 @@ def test_smoke_pipeline_from_the_launch_page_ends_with_its_confusion_matrix(
                                    dashboard.log_tail())
 
     db = open_home(dashboard.home)  # which run the pipeline ended with
-    final_run = repo.get_job(db, job_id).outputs["final_run_id"]
+    final_run = get_job(db, job_id).outputs["final_run_id"]
     db.dispose()
     page.goto(f"{dashboard.url}/results?run={final_run}")
     b.wait_rendered(page, "results")

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from dashboard import data
-from storage import repository as repo
+from storage.artifacts import add_artifact
+from storage.datasets import create_dataset, get_or_create_source
 from tests.dashboard.seed import open_home, png
 
 
@@ -28,15 +29,15 @@ def test_image_under_a_root_is_read(agerec_home):
 def test_dataset_sources_are_image_roots(agerec_home, tmp_path):
     """Check that a registered dataset's source folder is an allowed image root."""
     db = open_home(agerec_home)
-    source = repo.get_or_create_source(db, "utkface", tmp_path / "faces")
-    repo.create_dataset(db, source.id, params={}, summary={}, class_scheme={}, n_images=0)
+    source = get_or_create_source(db, "utkface", tmp_path / "faces")
+    create_dataset(db, source.id, params={}, summary={}, class_scheme={}, n_images=0)
     assert str(tmp_path / "faces") in data.image_roots(data.key())
 
 
 def test_galleries_accept_a_path_to_gallery_json(seeded):
     """Check that an artifact naming gallery.json itself is read as its folder."""
     home = seeded["gallery"].parents[1]
-    repo.add_artifact(open_home(home), "gradcam", seeded["gallery"] / "gallery.json")
+    add_artifact(open_home(home), "gradcam", seeded["gallery"] / "gallery.json")
     folders = [g["folder"] for g in data.galleries(data.key())]
     assert folders == [str(seeded["gallery"])] * 2
 

@@ -93,5 +93,6 @@ def processes():
     import multiprocessing
 
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["storage.repository"])
+    context.set_forkserver_preload([f"storage.{m}" for m in ("artifacts", "datasets", "jobs",
+                                                               "runs")])
     return context

@@ -1,4 +1,6 @@
 """Tests of the typed settings object."""
+from pathlib import Path
+
 from storage.settings import Settings
 
 
@@ -21,3 +23,21 @@ def test_environment_overrides_each_setting(tmp_path):
         tmp_path, "postgresql://x/y", "redis://localhost:6379/0")
     assert settings.read_only and settings.heartbeat_seconds == 2.0
     assert settings.heartbeat_timeout == 9.0
+
+
+def test_shared_data_defaults_to_beside_the_repository_whatever_the_cwd(tmp_path, monkeypatch):
+    """Check that without AGEREC_SHARED_DATA the data folder is ../shared/data next to the
+    repository, the same from any current directory."""
+    repo = Path(__file__).resolve().parents[2]
+    monkeypatch.chdir(tmp_path)
+    assert Settings.from_env({}).shared_data == repo.parent / "shared" / "data"
+
+
+def test_dashboard_dispatch_and_runner_idle_exit_are_settings():
+    """Check that AGEREC_DASHBOARD_DISPATCH and AGEREC_RUNNER_IDLE_EXIT are read by
+    Settings, with defaults on and 600 s."""
+    assert (Settings.from_env({}).dashboard_dispatch, Settings.from_env({}).runner_idle_exit) \
+        == (True, 600.0)
+    settings = Settings.from_env({"AGEREC_DASHBOARD_DISPATCH": "0",
+                                  "AGEREC_RUNNER_IDLE_EXIT": "5"})
+    assert (settings.dashboard_dispatch, settings.runner_idle_exit) == (False, 5.0)

@@ -7,11 +7,11 @@ import threading
 import pytest
 
 from storage import jobs as stored
-from worker import jobs
-from worker.stages.base import StageContext
-from worker.stages.preprocess import run_preprocess
 from tests.csv_source import make_csv_source, make_noise_source
 from tests.worker.conftest import wait_for
+from worker import job_control
+from worker.stages.preprocess import run_preprocess
+from worker.stages.stage_context import StageContext
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -27,7 +27,7 @@ def test_twenty_jobs_at_once_all_finish_while_a_reader_polls(mode, app, tmp_path
     _, start_worker = mode
     csv = make_csv_source(tmp_path / "src", n=20)
     start_worker()
-    submitted = [jobs.submit(app, "preprocess", {"source": "csv", "path": str(csv),
+    submitted = [job_control.submit(app, "preprocess", {"source": "csv", "path": str(csv),
                                                  "detector": "none", "image_size": 32,
                                                  "seed": i}) for i in range(20)]
     errors, stop = [], threading.Event()
@@ -61,12 +61,12 @@ def test_cancelling_a_running_training_stops_it_within_ten_seconds(mode, app, tm
     prepared = run_preprocess(StageContext(app=app), {"source": "csv", "path": str(csv),
                                                      "detector": "none", "image_size": 32})
     start_worker()
-    job = jobs.submit(app, "train", {"dataset_id": prepared["dataset_id"],
+    job = job_control.submit(app, "train", {"dataset_id": prepared["dataset_id"],
                                      "backbone": "efficientnet_lite0", "preset": "smoke",
                                      "epochs": 500, "patience": 500})
     wait_for(lambda: "epoch 2" in (stored.get_job(app.db, job.id).progress.get("stage") or ""),
              300, "the training's second epoch")
-    jobs.cancel(app, job.id)
+    job_control.cancel(app, job.id)
     cancelled = wait_for(lambda: _finished(app, job.id), 10, "the cancelled status")
     assert cancelled.status == "cancelled"
     run_dir = app.paths.resolve(f"runs/{cancelled.outputs['run_ids'][0]}")
@@ -79,7 +79,7 @@ def test_killed_worker_leaves_job_failed_as_worker_lost_and_retry_succeeds(mode,
     _, start_worker = mode
     manifest = make_noise_source(tmp_path / "noise", 24)
     worker = start_worker()
-    job = jobs.submit(app, "preprocess", {"source": "csv", "path": str(manifest),
+    job = job_control.submit(app, "preprocess", {"source": "csv", "path": str(manifest),
                                           "detector": "cnn"})
     wait_for(lambda: stored.get_job(app.db, job.id).progress.get("stage") == "detect", 120,
              "face detection to start")
@@ -89,7 +89,7 @@ def test_killed_worker_leaves_job_failed_as_worker_lost_and_retry_succeeds(mode,
     lost = stored.get_job(app.db, job.id)
     assert lost.status == "failed" and lost.error.startswith("worker lost")
     start_worker()
-    jobs.retry(app, job.id)
+    job_control.retry(app, job.id)
     done = wait_for(lambda: _finished(app, job.id), 300, "the retried job")
     assert (done.status, done.attempts) == ("succeeded", 2)
     assert done.outputs["skipped"] == {"no_face": 24}
@@ -101,7 +101,7 @@ def test_smoke_pipeline_succeeds_with_a_row_for_every_stage(mode, app, shared_da
     per stage, each succeeded and linked to its outputs."""
     _, start_worker = mode
     start_worker()
-    job = jobs.submit(app, "pipeline", {"source": "utkface", "path": str(shared_data / "utkface"),
+    job = job_control.submit(app, "pipeline", {"source": "utkface", "path": str(shared_data / "utkface"),
                                         "preset": "smoke"})
     done = wait_for(lambda: _finished(app, job.id), 840, "the smoke pipeline")
     assert done.status == "succeeded", done.error

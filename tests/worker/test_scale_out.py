@@ -11,7 +11,7 @@ from storage import datasets, jobs as stored
 from tests.conftest import parent_pid, wait_for
 from tests.storage.conftest import postgres_db, postgres_url  # noqa: F401 (fixtures)
 from tests.csv_source import make_csv_source, make_noise_source
-from worker import jobs
+from worker import job_control
 from worker.context import AppContext
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow,
@@ -34,7 +34,7 @@ def test_two_workers_share_thirty_jobs_and_a_killed_one_loses_only_its_job(
     quick = {"source": "csv", "path": str(csv), "detector": "none", "image_size": 32}
     slow = {"source": "csv", "path": str(make_noise_source(tmp_path / "noise", 8)),
             "detector": "cnn", "image_size": 32}
-    submitted = [jobs.submit(app, "preprocess", slow if i == SLOW else {**quick, "seed": i})
+    submitted = [job_control.submit(app, "preprocess", slow if i == SLOW else {**quick, "seed": i})
                  for i in range(N_JOBS)]
     victim_id = submitted[SLOW].id
     # Kill the worker that runs the slow job while it detects faces.

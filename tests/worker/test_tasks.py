@@ -12,7 +12,7 @@ import pytest
 from storage import jobs as stored
 from tests.conftest import parent_pid, wait_for
 from tests.csv_source import make_noise_source
-from worker import jobs
+from worker import job_control
 from worker.context import AppContext
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow, pytest.mark.timeout(300),
@@ -27,7 +27,7 @@ def test_a_task_killed_on_every_start_gives_up_after_max_attempts(celery_workers
     monkeypatch.setenv("AGEREC_MAX_ATTEMPTS", "2")
     (worker,) = celery_workers(1)
     app = AppContext()  # made now, so that it sends to the broker
-    job = jobs.submit(app, "preprocess", {"source": "csv", "detector": "cnn",
+    job = job_control.submit(app, "preprocess", {"source": "csv", "detector": "cnn",
                                           "path": str(make_noise_source(tmp_path / "noise", 24))})
     for attempt in (1, 2):
         running = wait_for(lambda: (lambda j: j if j.status == "running" and j.attempts == attempt

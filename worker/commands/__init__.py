@@ -1,4 +1,4 @@
 """One module per `agerec` subcommand group; each has `register(subparsers)`."""
-from worker.commands import datasets, jobs, predict, serve, stages
+from worker.commands import datasets, foreground, jobs, predict, worker_dashboard
 
-COMMANDS = (stages, predict, datasets, jobs, serve)
+COMMANDS = (foreground, predict, datasets, jobs, worker_dashboard)

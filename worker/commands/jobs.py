@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from storage import jobs as stored
-from worker import jobs
+from worker import job_control
 from worker.commands.flags import add_job_flags, add_param_pairs, job_params
 from worker.console import Console
 from worker.context import AppContext
@@ -61,7 +61,7 @@ def _line(job) -> str:
 
 def handle_submit(args: argparse.Namespace, console: Console) -> int:
     app = AppContext()
-    job = jobs.submit(app, args.job_kind, job_params(args, args.job_kind))
+    job = job_control.submit(app, args.job_kind, job_params(args, args.job_kind))
     console.result(job_json(job), f"job {job.id} ({job.kind}) queued")
     return 0
 
@@ -90,13 +90,13 @@ def handle_show(args: argparse.Namespace, console: Console) -> int:
 
 
 def handle_cancel(args: argparse.Namespace, console: Console) -> int:
-    job = jobs.cancel(AppContext(), args.id)
+    job = job_control.cancel(AppContext(), args.id)
     console.result(job_json(job), f"job {job.id}: {job.status}"
                    + (" (cancel requested)" if job.status == "running" else ""))
     return 0
 
 
 def handle_retry(args: argparse.Namespace, console: Console) -> int:
-    job = jobs.retry(AppContext(), args.id)
+    job = job_control.retry(AppContext(), args.id)
     console.result(job_json(job), f"job {job.id} queued again ({job.attempts} attempts so far)")
     return 0

@@ -10,8 +10,8 @@ from worker.commands.flags import flag
 from worker.console import Console
 from worker.context import AppContext
 from worker.jobspecs import TARGET_PRIOR
-from worker.stages.base import StageContext
 from worker.stages.predictions import predict
+from worker.stages.stage_context import StageContext
 from worker.stages.target_prior import run_target_prior
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from backend.params import InvalidParameterError
 from storage import jobs, runs
-from worker.stages.base import StageContext
+from worker.stages.stage_context import StageContext
 from worker.stages.predictions import (dataset_of, ending_run, evaluate_split, headline,
                                        probs_on, run_dir)
 

@@ -6,9 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from storage import datasets, repository, runs
-from worker.stages.base import StageContext
+from storage import artifacts, datasets, runs
 from worker.stages.predictions import evaluate_split, file_part, headline, predict, run_dir
+from worker.stages.stage_context import StageContext
 from worker.stages.target_prior import run_target_prior
 
 
@@ -70,6 +70,6 @@ def _evaluate_external(ctx: StageContext, run, params: dict[str, Any], prior):
     frame["crop_path"] = [o.crop_path for _, o in kept]
     out = run_dir(ctx, run) / f"predictions-{file_part(scope)}.csv"
     frame.to_csv(out, index=False)
-    repository.add_artifact(db, "predictions", out, run_id=run.id,
-                            meta={"scope": scope, "path": str(params["path"])})
+    artifacts.add_artifact(db, "predictions", out, run_id=run.id,
+                           meta={"scope": scope, "path": str(params["path"])})
     return metrics, scope

@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 
 from backend.params import InvalidParameterError
-from storage import repository, runs
-from worker.stages.base import StageContext
+from storage import artifacts, runs
 from worker.stages.predictions import dataset_of, probs_on, run_dir
+from worker.stages.stage_context import StageContext
 
 
 def run_gradcam(ctx: StageContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -18,7 +18,7 @@ def run_gradcam(ctx: StageContext, params: dict[str, Any]) -> dict[str, Any]:
 
     from backend.explain.gallery import GalleryConfig, write_gallery
     from backend.models.registry import get_backbone
-    from backend.training.runs import load_run_config, load_run_model
+    from backend.training.run_folder import load_run_config, load_run_model
 
     db, paths = ctx.app.db, ctx.app.paths
     chosen = [runs.get_run(db, run_id) for run_id in params["runs"]]
@@ -60,8 +60,8 @@ def run_gradcam(ctx: StageContext, params: dict[str, Any]) -> dict[str, Any]:
     ctx.progress(1, 1, "gradcam")
     table = pd.read_csv(out_dir / "summary.csv")
     for run, _ in explainable:
-        repository.add_artifact(db, "gradcam", out_dir, run_id=run.id, job_id=ctx.job_id,
-                                meta={"gallery": paths.relative(gallery), "method": cfg.method})
+        artifacts.add_artifact(db, "gradcam", out_dir, run_id=run.id, job_id=ctx.job_id,
+                               meta={"gallery": paths.relative(gallery), "method": cfg.method})
     return {"gallery": paths.relative(gallery), "runs": [r.id for r, _ in explainable],
             "skipped_runs": skipped, "config": cfg.__dict__,
             "table": table.to_dict(orient="records")}

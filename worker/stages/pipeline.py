@@ -7,7 +7,7 @@ from typing import Any
 
 from storage import jobs
 from worker.jobspecs import validate_params
-from worker.stages.base import JobCancelled, StageContext
+from worker.stages.stage_context import JobCancelled, StageContext
 
 # What preprocessing each preset implies when the launch does not say.
 PIPELINE_DEFAULTS = {

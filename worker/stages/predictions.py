@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from storage import datasets, repository, runs
+from storage import artifacts, datasets, runs
 from storage.records import Run
-from worker.stages.base import JobCancelled, StageContext
+from worker.stages.stage_context import JobCancelled, StageContext
 
 if TYPE_CHECKING:  # the backend loads lazily, inside the stage bodies
     from backend.evaluation.priors import TargetPrior
@@ -71,7 +71,7 @@ def predict(ctx: StageContext, run: Run, images: np.ndarray, *, greyscale: bool 
     other on one image set compute each member once.
     """
     from backend.ensemble import ensemble_predict
-    from backend.training.runs import predict_probs
+    from backend.training.run_folder import predict_probs
 
     if memo is not None and run.id in memo:
         return memo[run.id]
@@ -117,8 +117,8 @@ def evaluate_split(ctx: StageContext, run: Run, split: str = "test",
     frame.to_csv(out, index=False)
     db = ctx.app.db
     runs.record_metrics(db, run.id, scope, metrics)
-    repository.add_artifact(db, "predictions", out, run_id=run.id,
-                            meta={"split": split, "scope": scope})
+    artifacts.add_artifact(db, "predictions", out, run_id=run.id,
+                           meta={"split": split, "scope": scope})
     return metrics
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from storage import datasets
-from worker.stages.base import StageContext
+from worker.stages.stage_context import StageContext
 
 
 def run_preprocess(ctx: StageContext, params: dict[str, Any]) -> dict[str, Any]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from storage import datasets, jobs, repository, runs
-from worker.stages.base import StageContext
+from storage import artifacts, datasets, jobs, runs
+from worker.stages.stage_context import StageContext
 from worker.stages.predictions import (dataset_of, ending_run, evaluate_split, headline,
                                        run_dir)
 
@@ -48,7 +48,7 @@ def train_member(ctx: StageContext, dataset_id: int, config) -> dict[str, Any]:
         for kind, name in (("config", "config.json"), ("history", "history.json"),
                            ("weights", "best.weights.h5")):
             if (run_dir(ctx, run) / name).exists():
-                repository.add_artifact(db, kind, run_dir(ctx, run) / name, run_id=run.id)
+                artifacts.add_artifact(db, kind, run_dir(ctx, run) / name, run_id=run.id)
         metrics = evaluate_split(ctx, run, "test")
     return {"run_ids": [run.id], "dataset_ids": [dataset.id], "run_id": run.id,
             "backbone": config.backbone, **headline(metrics)}

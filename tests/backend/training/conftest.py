@@ -55,7 +55,7 @@ def tiny_build_model(backbone, n_classes, image_size, *, weights="none", salienc
 @pytest.fixture
 def tiny_backbone(monkeypatch):
     """Make the trainer and runs.py build tiny_build_model instead of the real backbone."""
-    import backend.training.runs as runs
+    import backend.training.run_folder as runs
     import backend.training.trainer as trainer
 
     monkeypatch.setattr(trainer, "build_model", tiny_build_model)

@@ -13,7 +13,7 @@ import pytest
 
 from backend.training.callbacks import ResumeState, TrainingCancelled
 from backend.training.config import preset_config
-from backend.training.runs import load_run_model, predict_probs
+from backend.training.run_folder import load_run_model, predict_probs
 from backend.training.trainer import train
 
 

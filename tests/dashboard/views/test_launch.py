@@ -5,7 +5,7 @@ from storage import jobs as stored
 from tests.conftest import closed_port
 from tests.dashboard.conftest import run_page
 from tests.dashboard.seed import open_home
-from worker.jobs import _dispatch
+from worker.job_control import _dispatch
 from worker.jobspecs import JOB_PARAMS
 
 # The real sender, kept before the autouse `dispatched` fixture replaces it in each test.
@@ -76,7 +76,7 @@ def test_a_submit_the_broker_cannot_take_fails_the_job_and_says_so(seeded, monke
     port = closed_port()
     monkeypatch.setenv("AGEREC_BROKER_URL", f"redis://:pw-{port}@127.0.0.1:{port}/0")
     monkeypatch.setenv("AGEREC_DASHBOARD_DISPATCH", "1")
-    monkeypatch.setattr("worker.jobs._dispatch", REAL_DISPATCH)
+    monkeypatch.setattr("worker.job_control._dispatch", REAL_DISPATCH)
     celery_app.cache_clear()
     try:
         at = run_page("launch.py")

@@ -62,7 +62,7 @@ def test_jobs_submit_rejects_a_bad_parameter_at_submit_time(agerec_home, capsys)
 
 def test_jobs_show_json_has_the_documented_keys(agerec_home, capsys, monkeypatch):
     """Check that a submitted job shows id, kind, status, progress, error, parent_id, outputs."""
-    monkeypatch.setattr("worker.jobs._dispatch", lambda app, job: None)
+    monkeypatch.setattr("worker.job_control._dispatch", lambda app, job: None)
     _, job = run_json(capsys, "jobs", "submit", "preprocess", "--param", "source=utkface",
                       "--param", "path=/data/utk")
     code, shown = run_json(capsys, "jobs", "show", str(job["id"]))
@@ -73,7 +73,7 @@ def test_jobs_show_json_has_the_documented_keys(agerec_home, capsys, monkeypatch
 
 def test_cancel_of_a_queued_job_is_immediate(agerec_home, capsys, monkeypatch):
     """Check that cancelling a job nobody started ends it as cancelled at once."""
-    monkeypatch.setattr("worker.jobs._dispatch", lambda app, job: None)
+    monkeypatch.setattr("worker.job_control._dispatch", lambda app, job: None)
     _, job = run_json(capsys, "jobs", "submit", "preprocess", "--param", "source=utkface",
                       "--param", "path=/data/utk")
     _, cancelled = run_json(capsys, "jobs", "cancel", str(job["id"]))

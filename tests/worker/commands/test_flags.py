@@ -10,7 +10,7 @@ import pytest
 from backend.params import Choice
 from worker.cli import build_parser, main
 from worker.commands.flags import flag, job_params
-from worker.commands.stages import COMMANDS
+from worker.commands.foreground import COMMANDS
 from worker.jobspecs import JOB_KINDS, JOB_PARAMS, Param, validate_params
 
 

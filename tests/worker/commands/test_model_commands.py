@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 from skimage import data as skdata
 
-from tests.worker.commands.test_cli import run_json
 from tests.csv_source import make_csv_source
+from tests.worker.commands.test_cli import run_json
 from worker.cli import main
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
@@ -70,8 +70,8 @@ def test_ensemble_prediction_reuses_member_probabilities_from_the_memo(members, 
     it (here a made-up certainty for class 3) and adds its own."""
     from storage import runs
     from worker.context import AppContext
-    from worker.stages.base import StageContext
     from worker.stages.predictions import predict
+    from worker.stages.stage_context import StageContext
 
     code, ens = _json(capsys, "ensemble", "--runs", *map(str, members), "--method", "average")
     assert code == 0

@@ -7,8 +7,8 @@ from storage import runs
 from tests.csv_source import make_csv_source
 from worker.cli import main
 from worker.context import AppContext
-from worker.stages.base import StageContext
 from worker.stages.preprocess import run_preprocess
+from worker.stages.stage_context import StageContext
 
 
 @pytest.fixture

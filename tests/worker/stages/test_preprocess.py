@@ -5,8 +5,8 @@ import pandas as pd
 
 from storage import datasets
 from tests.csv_source import make_csv_source
-from worker.stages.base import StageContext
 from worker.stages.preprocess import run_preprocess
+from worker.stages.stage_context import StageContext
 
 
 def test_source_class_counts_are_recorded_in_the_dataset_version(app, tmp_path):

@@ -1,11 +1,11 @@
-"""Tests for storage.repository: artifacts."""
+"""Tests for storage.artifacts."""
 from __future__ import annotations
 
 import pytest
 
+from storage.artifacts import add_artifact, list_artifacts
 from storage.errors import ArtifactPathError, DatasetNotFound, JobNotFound, RunNotFound
 from storage.jobs import create_job
-from storage.repository import add_artifact, list_artifacts
 from storage.runs import create_run
 
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from backend.data.augment import AugmentConfig
-from backend.data.pipeline import make_dataset, steps_per_epoch
+from backend.data.input_pipeline import make_dataset, steps_per_epoch
 from backend.params import InvalidParameterError
 
 

@@ -103,7 +103,7 @@ def dataset_id(agerec_home) -> int:
 def test_submit_refuses_ids_that_do_not_exist(argv, named, agerec_home, capsys, monkeypatch):
     """Check that a job naming a dataset or run that does not exist is refused at
     submit time: exit 2 naming the parameter and the id, and no job row."""
-    monkeypatch.setattr("worker.jobs._dispatch", lambda app, job: None)
+    monkeypatch.setattr("worker.job_control._dispatch", lambda app, job: None)
     code, out = run_json(capsys, "jobs", "submit", *argv)
     assert code == 2
     assert named in out["error"] and f"'{argv[1][2:].replace('-', '_')}'" in out["error"]
@@ -114,7 +114,7 @@ def test_submit_refuses_a_weights_file_that_does_not_exist(dataset_id, tmp_path,
                                                            monkeypatch):
     """Check that a training whose weights file is missing is refused at submit time,
     naming the file, with no job row."""
-    monkeypatch.setattr("worker.jobs._dispatch", lambda app, job: None)
+    monkeypatch.setattr("worker.job_control._dispatch", lambda app, job: None)
     missing = tmp_path / "missing.weights.h5"
     code, out = run_json(capsys, "jobs", "submit", "train", "--dataset-id", str(dataset_id),
                          "--backbone", "vgg19", "--weights", str(missing))
@@ -124,7 +124,7 @@ def test_submit_refuses_a_weights_file_that_does_not_exist(dataset_id, tmp_path,
 
 def test_submit_accepts_a_weights_file_that_exists(dataset_id, tmp_path, capsys, monkeypatch):
     """Check that an existing weights file is accepted and recorded as an absolute path."""
-    monkeypatch.setattr("worker.jobs._dispatch", lambda app, job: None)
+    monkeypatch.setattr("worker.job_control._dispatch", lambda app, job: None)
     weights = tmp_path / "mine.weights.h5"
     weights.write_bytes(b"\0")
     code, out = run_json(capsys, "jobs", "submit", "train", "--dataset-id", str(dataset_id),
@@ -139,7 +139,7 @@ def test_retry_refuses_a_job_that_succeeded(agerec_home, capsys, monkeypatch):
     job = stored.create_job(db, "preprocess", {"source": "utkface", "path": "/data"})
     stored.mark_running(db, job.id, "w")
     stored.finish_job(db, job.id, "succeeded")
-    monkeypatch.setattr("worker.jobs._dispatch", lambda app, job: None)
+    monkeypatch.setattr("worker.job_control._dispatch", lambda app, job: None)
     code, out = run_json(capsys, "jobs", "retry", str(job.id))
     assert code == 2 and "only a failed or cancelled job can be retried" in out["error"]
     assert stored.get_job(db, job.id).status == "succeeded"

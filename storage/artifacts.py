@@ -1,4 +1,4 @@
-"""Artifacts, and one import point for every storage function (`from storage import repository`)."""
+"""Artifacts: the files a run, a dataset or a job wrote under AGEREC_HOME, recorded."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,27 +6,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from storage.datasets import (create_dataset, get_dataset, get_or_create_source, get_source,
-                              list_datasets)
-from storage.db import Database, get_row, open_database
+from storage.db import Database, get_row
 from storage.errors import DatasetNotFound, JobNotFound, RunNotFound
-from storage.jobs import (append_log, children, count_jobs, create_job, find_stale_running,
-                          finish_job, get_job, heartbeat, list_jobs, mark_lost, mark_running,
-                          request_cancel, reset_for_retry, set_outputs, update_progress)
 from storage.records import Artifact
-from storage.runs import (count_runs, create_run, get_metrics, get_run, list_runs,
-                          record_metrics, set_run_status)
 from storage.tables import ArtifactRow, DatasetRow, JobRow, RunRow
-
-__all__ = [
-    "Database", "open_database", "add_artifact", "list_artifacts",
-    "get_or_create_source", "get_source", "create_dataset", "get_dataset", "list_datasets",
-    "create_job", "get_job", "list_jobs", "count_jobs", "children", "mark_running",
-    "update_progress", "heartbeat", "append_log", "finish_job", "set_outputs",
-    "request_cancel", "reset_for_retry", "find_stale_running", "mark_lost",
-    "create_run", "get_run", "list_runs", "count_runs", "set_run_status", "record_metrics",
-    "get_metrics",
-]
 
 
 def add_artifact(db: Database, kind: str, path: str | Path, *, run_id: int | None = None,

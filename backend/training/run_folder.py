@@ -10,7 +10,7 @@ import numpy as np
 
 from backend.data.augment import to_greyscale
 from backend.data.classes import ClassScheme
-from backend.data.pipeline import make_dataset
+from backend.data.input_pipeline import make_dataset
 from backend.models.build import build_model, feature_extractor
 from backend.models.registry import get_backbone
 from backend.params import check_bool, check_int

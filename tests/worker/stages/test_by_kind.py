@@ -1,6 +1,6 @@
 """The stage registry against the declared job kinds."""
 from worker.jobspecs import JOB_KINDS
-from worker.stages.registry import STAGES
+from worker.stages.by_kind import STAGES
 
 
 def test_every_job_kind_has_a_stage_and_every_stage_a_kind():

@@ -11,8 +11,8 @@ from worker.commands.flags import add_job_flags, job_params
 from worker.console import Console
 from worker.context import AppContext
 from worker.jobspecs import check_references, validate_params
-from worker.stages.base import StageContext
-from worker.stages.registry import STAGES
+from worker.stages.by_kind import STAGES
+from worker.stages.stage_context import StageContext
 
 
 def run_stage(kind: str, params: dict[str, Any], console: Console) -> dict[str, Any]:
