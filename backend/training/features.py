@@ -21,9 +21,16 @@ import tensorflow as tf
 
 from backend.data.augment import AugmentConfig
 from backend.data.input_pipeline import make_dataset
+from backend.dataset import PreparedData
 from backend.models.head import HeadConfig, dense_head
 from backend.params import check_int
 from backend.training.callbacks import TrainingCancelled
+from backend.training.config import TrainConfig
+
+# A featurizer: (images, labels, rows, split, pass index) -> one feature row per image.
+Featurizer = Callable[[np.ndarray, np.ndarray, np.ndarray, str, int], np.ndarray]
+# (stage name, pass index) -> a (done, total) progress hook that also polls cancel.
+ProgressFor = Callable[[str, int], Callable[[int, "int | None"], None]]
 
 
 def feature_cache_key(dataset_dir: str | os.PathLike, split: str, backbone: str, image_size: int,
@@ -128,6 +135,49 @@ def compose(extractor: keras.Model, head: keras.Model) -> keras.Model:
     for layer in head.layers[1:]:
         x = layer(x)
     return keras.Model(extractor.input, x, name=f"agerec_{extractor.name}")
+
+
+def image_featurizer(config: TrainConfig, data: PreparedData, extractor: keras.Model,
+                     strengths: np.ndarray, cache_dir: Path, progress_for: ProgressFor,
+                     cancel: Callable[[], bool] | None) -> Featurizer:
+    """Features through the frozen `extractor`, each pass cached under cache_dir/features."""
+    cfg = config
+
+    def featurize(images, labels, rows, split, pass_index):
+        key = feature_cache_key(data.root, split, cfg.backbone, cfg.image_size, cfg.weights,
+                                pass_index, augment=cfg.augment, seed=cfg.seed, rows=rows)
+        name = f"{cfg.backbone}-{cfg.image_size}-{split}-p{pass_index}-{key}.npy"
+        batches = image_pass(images, labels, n_classes=data.n_classes,
+                             image_size=cfg.image_size, pass_index=pass_index,
+                             augment=cfg.augment, strengths=strengths, seed=cfg.seed,
+                             batch_size=cfg.batch_size)
+        return extract_features(extractor, batches, cfg.batch_size, cache_dir / "features" / name,
+                                progress=progress_for(f"features_{split}", pass_index),
+                                cancel=cancel)
+    return featurize
+
+
+def descriptor_featurizer(config: TrainConfig, data: PreparedData, strengths: np.ndarray,
+                          cache_dir: Path, progress_for: ProgressFor) -> Featurizer:
+    """Features through dlib's descriptors, cached per crop (by content hash) under
+    cache_dir/descriptors."""
+    from backend.models.dlib_face import face_descriptors
+
+    cfg = config
+    # TensorFlow idles while dlib runs: use the cores for dlib.
+    workers = max(1, min(4, os.cpu_count() or 1))
+
+    def featurize(images, labels, rows, split, pass_index):
+        if pass_index > 0:
+            # Augmented crops at the stored size, back to uint8 for dlib.
+            images = to_uint8(image_pass(images, labels, n_classes=data.n_classes,
+                                         image_size=images.shape[1], pass_index=pass_index,
+                                         augment=cfg.augment, strengths=strengths,
+                                         seed=cfg.seed, batch_size=cfg.batch_size)
+                              .as_numpy_iterator())
+        return face_descriptors(images, cache_dir=cache_dir / "descriptors", workers=workers,
+                                progress=progress_for(f"features_{split}", pass_index))
+    return featurize
 
 
 def cache_root(cache_dir: str | os.PathLike | None, run_dir: str | os.PathLike) -> Path:

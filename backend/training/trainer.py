@@ -14,7 +14,7 @@ and a checkpoint of the best epoch over the whole run (`best.weights.h5`).
   computed once and cached, then one stage trains the dense head on them.
 
 Run folder: config.json, scheme.json, history.json, state.json, last.keras,
-best.weights.h5 (the weights of the model `runs.load_run_model` rebuilds).
+best.weights.h5 (the weights of the model `run_folder.load_run_model` rebuilds).
 """
 from __future__ import annotations
 
@@ -42,8 +42,8 @@ from backend.training.callbacks import (LAST_MODEL, CancelCallback, ProgressCall
                                         ResumeCheckpoint, ResumeState, TrainingCancelled,
                                         save_last_model, write_json)
 from backend.training.config import TrainConfig
-from backend.training.features import (cache_root, compose, extract_features, feature_cache_key,
-                                       feature_dataset, feature_head, image_pass, to_uint8)
+from backend.training.features import (cache_root, compose, descriptor_featurizer,
+                                       feature_dataset, feature_head, image_featurizer)
 from backend.training.schedules import cycle_learning_rate, should_stop, unfreeze_plan
 
 BEST_WEIGHTS = "best.weights.h5"
@@ -330,11 +330,12 @@ def _train_on_features(run: _Run) -> None:
     started = time.monotonic()
     if spec.input_kind == "descriptor":
         extractor = None
-        featurize = _descriptor_featurizer(run, strengths)
+        featurize = descriptor_featurizer(cfg, data, strengths, run.cache, run.report)
     else:
         extractor = feature_extractor(cfg.backbone, cfg.image_size, cfg.weights,
                                       weights_cache_dir=run.weights_cache)
-        featurize = _image_featurizer(run, extractor, strengths)
+        featurize = image_featurizer(cfg, data, extractor, strengths, run.cache, run.report,
+                                     run.cancel)
     # Pass 0 is the clean train split; each later pass is one augmented copy.
     train_f = np.concatenate([featurize(train_x, train_y, train_rows, "train", p)
                               for p in range(cfg.feature_passes)])
@@ -353,46 +354,6 @@ def _train_on_features(run: _Run) -> None:
     run.fit_stage(head, stage, train_ds, val_ds, best)
     if extractor is not None:
         compose(extractor, head).save_weights(run.run_dir / BEST_WEIGHTS)
-
-
-def _image_featurizer(run: _Run, extractor: keras.Model, strengths: np.ndarray):
-    """featurize(images, labels, rows, split, pass) through the frozen extractor, cached."""
-    cfg = run.config
-
-    def featurize(images, labels, rows, split, pass_index):
-        key = feature_cache_key(run.data.root, split, cfg.backbone, cfg.image_size, cfg.weights,
-                                pass_index, augment=cfg.augment, seed=cfg.seed, rows=rows)
-        path = run.cache / "features" / f"{cfg.backbone}-{cfg.image_size}-{split}-p{pass_index}-{key}.npy"
-        batches = image_pass(images, labels, n_classes=run.data.n_classes,
-                             image_size=cfg.image_size, pass_index=pass_index,
-                             augment=cfg.augment, strengths=strengths, seed=cfg.seed,
-                             batch_size=cfg.batch_size)
-        hook = run.report(f"features_{split}", pass_index)
-        return extract_features(extractor, batches, cfg.batch_size, path,
-                                progress=hook, cancel=run.cancel)
-    return featurize
-
-
-def _descriptor_featurizer(run: _Run, strengths: np.ndarray):
-    """featurize(...) through dlib's descriptors (cached per crop by content hash)."""
-    from backend.models.dlib_face import face_descriptors
-
-    cfg = run.config
-    # TensorFlow idles while dlib runs: use the cores for dlib.
-    workers = max(1, min(4, os.cpu_count() or 1))
-
-    def featurize(images, labels, rows, split, pass_index):
-        if pass_index > 0:
-            # Augmented crops at the stored size, back to uint8 for dlib.
-            images = to_uint8(image_pass(images, labels, n_classes=run.data.n_classes,
-                                         image_size=images.shape[1], pass_index=pass_index,
-                                         augment=cfg.augment, strengths=strengths,
-                                         seed=cfg.seed, batch_size=cfg.batch_size)
-                              .as_numpy_iterator())
-        hook = run.report(f"features_{split}", pass_index)
-        return face_descriptors(images, cache_dir=run.cache / "descriptors", workers=workers,
-                                progress=hook)
-    return featurize
 
 
 def _load_layer_weights(model: keras.Model, path: Path) -> None:
