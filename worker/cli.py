@@ -5,6 +5,7 @@ import argparse
 import sys
 
 from storage.errors import StorageError
+from storage.settings import Settings
 from worker.commands import COMMANDS
 from worker.console import Console, configure_logging
 
@@ -54,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(args.verbose)  # before any stage imports TensorFlow
     console = Console(getattr(args, "json", False))
     try:
+        Settings.from_env()  # a bad AGEREC_* value stops every command before it starts
         return int(args.handler(args, console) or 0)
     except KeyboardInterrupt:
         console.error(KeyboardInterrupt("interrupted"))

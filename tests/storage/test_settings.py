@@ -1,7 +1,11 @@
 """Tests of the typed settings object."""
+import os
+import re
 from pathlib import Path
 
-from storage.settings import Settings
+import pytest
+
+from storage.settings import ENV_VARS, Settings, SettingsError
 
 
 def test_defaults_put_everything_under_var(tmp_path, monkeypatch):
@@ -41,3 +45,83 @@ def test_dashboard_dispatch_and_runner_idle_exit_are_settings():
     settings = Settings.from_env({"AGEREC_DASHBOARD_DISPATCH": "0",
                                   "AGEREC_RUNNER_IDLE_EXIT": "5"})
     assert (settings.dashboard_dispatch, settings.runner_idle_exit) == (False, 5.0)
+
+
+@pytest.mark.parametrize("word", ["1", "true", "YES", "On", " on ", "TRUE"])
+def test_read_only_accepts_every_true_word_in_any_case(word):
+    """Check that AGEREC_READ_ONLY accepts 1/true/yes/on in any case (ON, On) as on."""
+    assert Settings.from_env({"AGEREC_READ_ONLY": word}).read_only is True
+
+
+@pytest.mark.parametrize("word", ["0", "false", "NO", "Off", ""])
+def test_read_only_accepts_every_false_word_in_any_case(word):
+    """Check that AGEREC_READ_ONLY accepts 0/false/no/off in any case, and empty, as off."""
+    assert Settings.from_env({"AGEREC_READ_ONLY": word}).read_only is False
+
+
+@pytest.mark.parametrize("name", ["AGEREC_READ_ONLY", "AGEREC_DASHBOARD_DISPATCH"])
+def test_a_boolean_that_is_no_known_word_is_refused_naming_the_variable(name):
+    """Check that a boolean setting such as AGEREC_READ_ONLY=enabled is refused, with the
+    variable, its value and the allowed words in the message, never read as off."""
+    with pytest.raises(SettingsError, match=f"{name}='enabled'.*1/true/yes/on"):
+        Settings.from_env({name: "enabled"})
+
+
+@pytest.mark.parametrize("name,value", [
+    ("AGEREC_HEARTBEAT_TIMEOUT", "abc"), ("AGEREC_HEARTBEAT_TIMEOUT", "0"),
+    ("AGEREC_HEARTBEAT_TIMEOUT", "-5"), ("AGEREC_HEARTBEAT_TIMEOUT", "nan"),
+    ("AGEREC_HEARTBEAT_SECONDS", "0"), ("AGEREC_HEARTBEAT_SECONDS", "fast"),
+    ("AGEREC_MAX_ATTEMPTS", "0"), ("AGEREC_MAX_ATTEMPTS", "2.5"), ("AGEREC_MAX_ATTEMPTS", "x"),
+    ("AGEREC_RUNNER_IDLE_EXIT", "0"), ("AGEREC_RUNNER_IDLE_EXIT", "soon"),
+    ("AGEREC_MAX_IMAGE_PIXELS", "0"), ("AGEREC_MAX_IMAGE_PIXELS", "40M"),
+])
+def test_a_number_outside_its_bounds_is_refused_naming_the_variable(name, value):
+    """Check that every numeric setting refuses text and values outside its bounds (a
+    heartbeat timeout of 0 would fail every running job), naming variable and value."""
+    with pytest.raises(SettingsError, match=f"{name}={value!r}"):
+        Settings.from_env({name: value})
+
+
+def test_a_heartbeat_timeout_not_above_the_heartbeat_is_refused():
+    """Check that AGEREC_HEARTBEAT_TIMEOUT must exceed AGEREC_HEARTBEAT_SECONDS, so a
+    running job is never reaped between two of its own heartbeats."""
+    with pytest.raises(SettingsError, match="AGEREC_HEARTBEAT_TIMEOUT.*> AGEREC_HEARTBEAT_SEC"):
+        Settings.from_env({"AGEREC_HEARTBEAT_SECONDS": "10", "AGEREC_HEARTBEAT_TIMEOUT": "10"})
+
+
+def test_max_attempts_and_max_image_pixels_are_read():
+    """Check that AGEREC_MAX_ATTEMPTS and AGEREC_MAX_IMAGE_PIXELS are parsed as whole
+    numbers, with defaults 3 and 40,000,000."""
+    assert (Settings.from_env({}).max_attempts, Settings.from_env({}).max_image_pixels) == \
+        (3, 40_000_000)
+    settings = Settings.from_env({"AGEREC_MAX_ATTEMPTS": "5", "AGEREC_MAX_IMAGE_PIXELS": "1000"})
+    assert (settings.max_attempts, settings.max_image_pixels) == (5, 1000)
+
+
+def test_data_roots_default_to_the_shared_data_folder(tmp_path):
+    """Check that without AGEREC_DATA_ROOTS the only data root is AGEREC_SHARED_DATA."""
+    settings = Settings.from_env({"AGEREC_SHARED_DATA": str(tmp_path)})
+    assert settings.data_roots == (tmp_path.resolve(),)
+
+
+def test_data_roots_are_a_path_list(tmp_path):
+    """Check that AGEREC_DATA_ROOTS is an os.pathsep-separated list of absolute folders."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    settings = Settings.from_env({"AGEREC_DATA_ROOTS": f"{a}{os.pathsep}{b}{os.pathsep}"})
+    assert settings.data_roots == (a, b)
+
+
+def test_a_relative_data_root_is_refused():
+    """Check that a relative entry in AGEREC_DATA_ROOTS (which would depend on the current
+    directory) is refused, naming the variable."""
+    with pytest.raises(SettingsError, match="AGEREC_DATA_ROOTS"):
+        Settings.from_env({"AGEREC_DATA_ROOTS": f"/data{os.pathsep}photos"})
+
+
+def test_every_documented_variable_is_a_settings_variable():
+    """Check that ENV_VARS lists the two new settings and every variable the README's
+    settings table documents, and no other."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    table = set(re.findall(r"^\| `(AGEREC_[A-Z_]+)` \|", readme, flags=re.M))
+    assert table == set(ENV_VARS)
+    assert {"AGEREC_DATA_ROOTS", "AGEREC_MAX_IMAGE_PIXELS"} <= set(ENV_VARS)

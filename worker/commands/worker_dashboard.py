@@ -64,13 +64,22 @@ def handle_worker(args: argparse.Namespace, console: Console) -> int:
 def handle_dashboard(args: argparse.Namespace, console: Console) -> int:
     app = AppContext()
     app.db  # create and migrate the database before the first page reads it
-    if not app.settings.broker_url:
+    # A read-only dashboard launches nothing, so it needs no runner.
+    if not app.settings.broker_url and not app.settings.read_only:
         ensure_local_runner(app.settings)
+    return run_forwarding_signals(streamlit_command(args.host, args.port, app.settings.read_only))
+
+
+def streamlit_command(host: str, port: int, read_only: bool) -> list[str]:
+    """The Streamlit server's command line; a read-only one shows viewers only generic
+    error messages (no tracebacks, no server paths: they go to its log)."""
     entry = Path(importlib.util.find_spec("dashboard").submodule_search_locations[0]) / "app.py"
-    cmd = [sys.executable, "-m", "streamlit", "run", str(entry), "--server.port", str(args.port),
-           "--server.address", args.host, "--server.headless", "true",
+    cmd = [sys.executable, "-m", "streamlit", "run", str(entry), "--server.port", str(port),
+           "--server.address", host, "--server.headless", "true",
            "--browser.gatherUsageStats", "false"]
-    return run_forwarding_signals(cmd)
+    if read_only:
+        cmd += ["--client.showErrorDetails", "none"]
+    return cmd
 
 
 def run_forwarding_signals(cmd: list[str]) -> int:

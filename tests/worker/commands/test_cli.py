@@ -78,3 +78,16 @@ def test_cancel_of_a_queued_job_is_immediate(agerec_home, capsys, monkeypatch):
                       "--param", "path=/data/utk")
     _, cancelled = run_json(capsys, "jobs", "cancel", str(job["id"]))
     assert cancelled["status"] == "cancelled"
+
+
+@pytest.mark.parametrize("name,value", [("AGEREC_READ_ONLY", "enabled"),
+                                        ("AGEREC_HEARTBEAT_TIMEOUT", "abc"),
+                                        ("AGEREC_MAX_ATTEMPTS", "0")])
+def test_a_bad_setting_stops_any_command_with_exit_2_naming_it(agerec_home, capsys, monkeypatch,
+                                                              name, value):
+    """Check that a bad AGEREC_* value stops a command at start with exit 2 and one JSON
+    error naming the variable and its value."""
+    monkeypatch.setenv(name, value)
+    code = main(["jobs", "list", "--json"])
+    error = json.loads(capsys.readouterr().out)["error"]
+    assert code == 2 and f"{name}={value!r}" in error

@@ -44,3 +44,53 @@ def test_the_local_runner_exits_once_its_dashboard_is_closed(agerec_home):
     finally:
         kill_all([runner] if runner else [])
         dashboard.stop()
+
+
+@pytest.fixture
+def launched(monkeypatch) -> dict:
+    """What `agerec dashboard` would start, recorded instead of started: the runner and
+    the Streamlit command line."""
+    from worker.commands import worker_dashboard
+
+    seen: dict = {"runner": False, "cmd": None}
+    monkeypatch.setattr(worker_dashboard, "ensure_local_runner",
+                        lambda settings: seen.update(runner=True))
+    monkeypatch.setattr(worker_dashboard, "run_forwarding_signals",
+                        lambda cmd: seen.update(cmd=cmd) or 0)
+    return seen
+
+
+def test_a_bad_setting_stops_the_dashboard_before_it_starts(agerec_home, launched, monkeypatch,
+                                                            capsys):
+    """Check that `agerec dashboard` with AGEREC_READ_ONLY=enabled exits 2 naming the
+    variable, and starts neither Streamlit nor a runner."""
+    from worker.cli import main
+
+    monkeypatch.setenv("AGEREC_READ_ONLY", "enabled")
+    assert main(["dashboard"]) == 2
+    assert "AGEREC_READ_ONLY='enabled'" in capsys.readouterr().err
+    assert launched == {"runner": False, "cmd": None}
+
+
+@pytest.mark.parametrize("word", ["on", "ON", "yes", "1"])
+def test_a_read_only_dashboard_starts_no_runner_and_hides_error_details(agerec_home, launched,
+                                                                        monkeypatch, word):
+    """Check that a read-only dashboard (any true word) starts no local runner and runs
+    Streamlit with client.showErrorDetails=none."""
+    from worker.cli import main
+
+    monkeypatch.setenv("AGEREC_READ_ONLY", word)
+    assert main(["dashboard"]) == 0
+    assert launched["runner"] is False
+    cmd = launched["cmd"]
+    assert cmd[cmd.index("--client.showErrorDetails") + 1] == "none"
+
+
+def test_a_writable_dashboard_starts_the_local_runner(agerec_home, launched, monkeypatch):
+    """Check that without read-only mode and a broker the dashboard starts its runner and
+    leaves Streamlit's error details as they are."""
+    from worker.cli import main
+
+    monkeypatch.setenv("AGEREC_READ_ONLY", "off")
+    assert main(["dashboard"]) == 0
+    assert launched["runner"] is True and "--client.showErrorDetails" not in launched["cmd"]
