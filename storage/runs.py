@@ -15,6 +15,9 @@ from storage.errors import DatasetNotFound, JobNotFound, RunNotFound
 from storage.records import Run
 from storage.tables import RUN_KINDS, RUN_STATUSES, DatasetRow, JobRow, MetricRow, RunRow
 
+# The metrics scope that keeps a run's calibration: the temperature fitted on validation.
+CALIBRATION_SCOPE = "calibration"
+
 
 def create_run(db: Database, dataset_id: int, kind: str, name: str, *,
                config: dict[str, Any] | None = None, dir: str | Path | None = None,
@@ -101,6 +104,21 @@ def get_metrics(db: Database, run_id: int, scope: str | None = None) -> dict[str
             value = row.value if row.value_json is None else row.value_json
             by_scope.setdefault(row.scope, {})[row.name] = value
     return by_scope.get(scope, {}) if scope is not None else by_scope
+
+
+def record_calibration(db: Database, run_id: int, fit: dict[str, Any]) -> None:
+    """Keep a run's calibration with it: `fit` holds `temperature` (a positive number,
+    fitted on validation) and what the fit measured (validation loss and ECE)."""
+    temperature = fit.get("temperature")
+    if not isinstance(temperature, Real) or not temperature > 0:
+        raise ValueError(f"a run's calibration needs a positive 'temperature'; got {temperature!r}")
+    record_metrics(db, run_id, CALIBRATION_SCOPE, fit)
+
+
+def get_temperature(db: Database, run_id: int) -> float | None:
+    """The temperature stored with a run, or None when none was fitted yet."""
+    value = get_metrics(db, run_id, scope=CALIBRATION_SCOPE).get("temperature")
+    return None if value is None else float(value)
 
 
 def _split(value: Any) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from backend.evaluation.calibration import calibration_summary
 from backend.evaluation.metrics import classification_metrics, per_group_accuracy
 from backend.params import InvalidParameterError
 
@@ -16,9 +17,12 @@ _ROW_COLUMNS = ("source_path", "crop_path", "age", "gender")
 
 def evaluate_probs(y_true: Sequence[int], probs: np.ndarray, n_classes: int,
                    genders: Sequence[str] | None = None,
-                   grey_probs: np.ndarray | None = None) -> dict:
+                   grey_probs: np.ndarray | None = None, temperature: float = 1.0) -> dict:
     """classification_metrics of argmax(probs), plus `per_gender_accuracy` and
-    `greyscale_accuracy` (None when genders / greyscale predictions are not given)."""
+    `greyscale_accuracy` (None when genders / greyscale predictions are not given), and
+    the calibration: `ece` of `probs` as they are, `ece_calibrated` after `temperature`
+    (the run's, fitted on validation), and `calibration` (calibration_summary: both
+    reliability diagrams' bins and the coverage-accuracy curve)."""
     probs = _check_probs(probs, n_classes, len(y_true), "probs")
     y_pred = probs.argmax(axis=1)
     result = classification_metrics(y_true, y_pred, n_classes)
@@ -30,6 +34,9 @@ def evaluate_probs(y_true: Sequence[int], probs: np.ndarray, n_classes: int,
         grey_probs = _check_probs(grey_probs, n_classes, len(y_true), "grey_probs")
         grey = float(np.mean(grey_probs.argmax(axis=1) == np.asarray(y_true))) if len(y_true) else None
     result["greyscale_accuracy"] = grey
+    calibration = calibration_summary(probs, y_true, temperature)
+    result.update({"ece": calibration["ece_before"], "ece_calibrated": calibration["ece_after"],
+                   "temperature": float(temperature), "calibration": calibration})
     return result
 
 

@@ -177,21 +177,23 @@ def mix_accuracy(y_true: Any, y_pred: Any, weights: Any, tolerance: int = 0
 
 
 def evaluate_under_prior(y_true: Any, probs: Any, n_classes: int, prior: TargetPrior, *,
-                         genders: Any = None, grey_probs: Any = None
-                         ) -> tuple[dict[str, Any], np.ndarray]:
+                         genders: Any = None, grey_probs: Any = None,
+                         temperature: float = 1.0) -> tuple[dict[str, Any], np.ndarray]:
     """evaluate_probs of the probabilities corrected to `prior` (colour and grey), and the
     corrected probabilities.
 
     Under a target prior the metrics also hold `target_prior` and the accuracies expected
     on a population with its class mix (`mix_accuracy`), corrected (`population_*`) and
     as trained (`as_trained_population_*`): the balanced test split has the wrong mix to
-    show the correction's effect by plain accuracy.
+    show the correction's effect by plain accuracy. `temperature` (the run's) is applied
+    to the corrected probabilities for the calibration after scaling.
     """
     from backend.evaluation.evaluate import evaluate_probs
 
     fixed = prior.apply(probs)
     grey = None if grey_probs is None else prior.apply(grey_probs)
-    metrics = evaluate_probs(y_true, fixed, n_classes, genders=genders, grey_probs=grey)
+    metrics = evaluate_probs(y_true, fixed, n_classes, genders=genders, grey_probs=grey,
+                             temperature=temperature)
     if prior.weights is None:
         return metrics, fixed
     metrics["target_prior"] = prior.to_dict()

@@ -7,8 +7,9 @@ import pytest
 
 from storage.errors import ArtifactPathError, DatasetNotFound, JobNotFound, RunNotFound
 from storage.jobs import create_job
-from storage.runs import (count_runs, create_run, get_metrics, get_run, list_runs,
-                          record_metrics, set_run_status)
+from storage.runs import (CALIBRATION_SCOPE, count_runs, create_run, get_metrics, get_run,
+                          get_temperature, list_runs, record_calibration, record_metrics,
+                          set_run_status)
 
 
 def test_run_round_trip(db, dataset, agerec_home):
@@ -157,3 +158,21 @@ def test_get_metrics_of_unknown_scope_is_empty(db, dataset):
     run = create_run(db, dataset.id, "train", "vgg16")
     record_metrics(db, run.id, "test", {"accuracy": 1.0})
     assert get_metrics(db, run.id, "natural") == {}
+
+
+def test_calibration_is_kept_with_the_run(db, dataset):
+    """Check that a run has no temperature until one is recorded, then gives it back, with
+    what the fit measured in its calibration scope."""
+    run = create_run(db, dataset.id, "train", "vgg16")
+    assert get_temperature(db, run.id) is None
+    record_calibration(db, run.id, {"temperature": 1.7, "fitted_on": "val", "ece_before": 0.2})
+    assert get_temperature(db, run.id) == 1.7
+    assert get_metrics(db, run.id, scope=CALIBRATION_SCOPE)["fitted_on"] == "val"
+
+
+def test_calibration_without_a_positive_temperature_is_refused(db, dataset):
+    """Check that a temperature of 0 (or none) is refused, naming the key."""
+    run = create_run(db, dataset.id, "train", "vgg16")
+    for fit in ({"temperature": 0.0}, {"ece_before": 0.1}):
+        with pytest.raises(ValueError, match="temperature"):
+            record_calibration(db, run.id, fit)

@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 
 from storage import artifacts, datasets, runs
-from worker.stages.predictions import evaluate_split, file_part, headline, predict, run_dir
+from worker.stages.predictions import (evaluate_split, file_part, headline, predict, run_dir,
+                                       run_temperature)
 from worker.stages.stage_context import StageContext
 from worker.stages.target_prior import run_target_prior
 
@@ -61,7 +62,7 @@ def _evaluate_external(ctx: StageContext, run, params: dict[str, Any], prior):
     ctx.progress(2, 2, "predict")
     metrics, probs = evaluate_under_prior(
         y, probs, scheme.n_classes, prior, genders=genders if np.any(genders != "") else None,
-        grey_probs=grey)
+        grey_probs=grey, temperature=run_temperature(ctx, run))
     metrics["skipped"] = len(records) - len(kept) + len(read.skipped)
     scope = prior.scope(f"external:{params['source']}")
     runs.record_metrics(db, run.id, scope, metrics)

@@ -2,6 +2,7 @@
 the per-image predictions and the cached probabilities."""
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,11 +15,14 @@ from storage import artifacts, datasets, runs
 from storage.records import Run
 from worker.stages.stage_context import JobCancelled, StageContext
 
+log = logging.getLogger(__name__)
+
 if TYPE_CHECKING:  # the backend loads lazily, inside the stage bodies
     from backend.evaluation.priors import TargetPrior
 
 METRIC_KEYS = ("accuracy", "one_off_accuracy", "per_class_accuracy", "confusion_matrix",
-               "macro_f1", "qwk", "greyscale_accuracy", "n")
+               "macro_f1", "qwk", "greyscale_accuracy", "n", "ece", "ece_calibrated",
+               "temperature", "calibration")
 # Under a target prior: the accuracies expected on a population with its class mix.
 PRIOR_KEYS = tuple(f"{who}population_{what}" for who in ("", "as_trained_")
                    for what in ("accuracy", "accuracy_ci95", "one_off_accuracy"))
@@ -89,6 +93,25 @@ def predict(ctx: StageContext, run: Run, images: np.ndarray, *, greyscale: bool 
     return probs
 
 
+def run_temperature(ctx: StageContext, run: Run, data=None) -> float:
+    """The run's temperature: the one stored with it, else fitted now on its validation
+    predictions (cached probabilities) and stored; 1.0 when the val split is empty."""
+    from backend.evaluation.calibration import fit_summary
+
+    stored = runs.get_temperature(ctx.app.db, run.id)
+    if stored is not None:
+        return stored
+    data = data if data is not None else dataset_of(ctx, run)
+    images, labels, _ = data.subset("val")
+    if len(labels) == 0:
+        log.warning("run %s: no validation images, so its temperature stays 1.0", run.id)
+        fit = {"temperature": 1.0, "fitted_on": "none (empty val split)", "n": 0}
+    else:
+        fit = fit_summary(probs_on(ctx, run, "val", images), labels)
+    runs.record_calibration(ctx.app.db, run.id, fit)
+    return float(fit["temperature"])
+
+
 def evaluate_split(ctx: StageContext, run: Run, split: str = "test",
                    prior: TargetPrior | None = None) -> dict[str, Any]:
     """Evaluate `run` on one split of its dataset, colour and greyscale, with its
@@ -109,7 +132,8 @@ def evaluate_split(ctx: StageContext, run: Run, split: str = "test",
     grey = probs_on(ctx, run, split, images, greyscale=True)
     ctx.progress(2, 2, f"evaluate {split}")
     metrics, probs = evaluate_under_prior(labels, probs, data.n_classes, prior,
-                                          genders=data.genders[rows], grey_probs=grey)
+                                          genders=data.genders[rows], grey_probs=grey,
+                                          temperature=run_temperature(ctx, run, data))
     scope = prior.scope(split)
     frame = predictions_frame(data.manifest.iloc[rows], labels, probs)
     name = "predictions.csv" if scope == "test" else f"predictions-{file_part(scope)}.csv"

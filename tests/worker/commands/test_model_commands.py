@@ -57,6 +57,22 @@ def test_train_prints_run_id_and_every_metric_key(members, capsys):
     assert len(out["per_class_accuracy"]) == 5 and len(out["confusion_matrix"]) == 5
 
 
+def test_evaluate_reports_calibration_with_the_temperature_stored_with_the_run(members,
+                                                                            capsys):
+    """Check that evaluate --json carries the ECE before and after the run's temperature
+    and the reliability bins, and that the temperature is the one stored with the run."""
+    from storage import runs
+    from worker.context import AppContext
+
+    code, out = _json(capsys, "evaluate", "--run-id", str(members[1]))
+    assert code == 0
+    assert out["temperature"] == runs.get_temperature(AppContext().db, members[1]) > 0
+    calibration = out["calibration"]
+    assert out["ece"] == calibration["ece_before"] and out["ece_calibrated"] == \
+        calibration["ece_after"]
+    assert len(calibration["bins_before"]) == 15 and calibration["coverage"][0]["n"] == out["n"]
+
+
 def test_ensemble_creates_a_run_that_evaluate_accepts(members, capsys):
     """Check that an averaging ensemble is a run of its own, evaluable like any other."""
     code, ens = _json(capsys, "ensemble", "--runs", *map(str, members), "--method", "average")
