@@ -75,6 +75,41 @@ def detect_faces(image: np.ndarray, detector: str = "cnn", upsample: int | None 
     return np.rint(boxes / scale).astype(np.int64)
 
 
+# HOG's boxes moved onto the CNN's: on 73 FG-NET portraits where both detectors found
+# the face (every 12th photo), the CNN's box side was 0.96 x HOG's, its centre 0.05 of
+# a side to the left and 0.08 up (medians). (scale, dx, dy), in units of HOG's side.
+HOG_TO_CNN = (0.96, -0.05, -0.08)
+
+
+def find_faces(image: np.ndarray, detector: str = "cnn") -> np.ndarray:
+    """Every face in a photo, fast, as (N, 4) boxes in `detector`'s convention, largest first.
+
+    For interactive use: dlib's CNN costs about a second a photo on 2 cores, its HOG
+    detector some 40 ms. 'cnn' runs HOG and moves its boxes onto the CNN's
+    (HOG_TO_CNN), and runs the CNN itself only when HOG finds no face (a profile, a
+    small or dark face); 'hog' is HOG alone; 'none' the whole photo.
+    """
+    check_choice(detector, DETECTORS, param="detector", func="find_faces")
+    if detector == "none":
+        return detect_faces(image, "none")
+    boxes = detect_faces(image, "hog")
+    if detector == "cnn":
+        boxes = _hog_to_cnn(boxes) if len(boxes) else detect_faces(image, "cnn")
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    return boxes[np.argsort(-areas, kind="stable")]
+
+
+def _hog_to_cnn(boxes: np.ndarray) -> np.ndarray:
+    """HOG boxes as the CNN would have drawn them (HOG_TO_CNN)."""
+    scale, dx, dy = HOG_TO_CNN
+    b = boxes.astype(np.float64)
+    side = np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])
+    cx = (b[:, 0] + b[:, 2]) / 2 + dx * side
+    cy = (b[:, 1] + b[:, 3]) / 2 + dy * side
+    half = scale * side / 2
+    return np.rint(np.stack([cx - half, cy - half, cx + half, cy + half], axis=1)).astype(np.int64)
+
+
 def largest_box(boxes: np.ndarray) -> np.ndarray | None:
     """Return the box with the largest area, or None when there is none."""
     boxes = np.asarray(boxes).reshape(-1, 4)

@@ -6,8 +6,10 @@ PIL's `ImageFile.LOAD_TRUNCATED_IMAGES` and refuses to read while it is on.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
@@ -43,22 +45,45 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
     if path.stat().st_size == 0:
         raise ImageReadError(path, "truncated", "empty file (0 bytes)")
     try:
-        with Image.open(path) as image:
+        handle = open(path, "rb")
+    except OSError as error:  # permission denied, and the like
+        raise ImageReadError(path, "unreadable", str(error)) from None
+    with handle:
+        return _decode(handle, path)
+
+
+def decode_image(data: bytes, name: str = "upload") -> np.ndarray:
+    """Return photo bytes (an upload, a camera shot) as an (H, W, 3) uint8 RGB array,
+    upright per EXIF, decoded in memory: nothing is written anywhere. `name` only
+    labels errors."""
+    if ImageFile.LOAD_TRUNCATED_IMAGES:
+        raise ImageReadError(name, "unreadable", "PIL's ImageFile.LOAD_TRUNCATED_IMAGES is "
+                             "on, so truncation cannot be detected; turn it off")
+    if not data:
+        raise ImageReadError(name, "truncated", "empty file (0 bytes)")
+    return _decode(io.BytesIO(data), name)
+
+
+def _decode(handle: BinaryIO, label: str | os.PathLike) -> np.ndarray:
+    """Decode an open binary file fully; errors name `label` (a path or a name)."""
+    try:
+        with Image.open(handle) as image:
             # Decode every byte now so truncation and corrupt data raise here.
             image.load()
             upright = ImageOps.exif_transpose(image)
             return np.asarray(_to_rgb(upright), dtype=np.uint8)
     except UnidentifiedImageError:
-        if _has_image_signature(path):
-            raise ImageReadError(path, "unreadable", "starts like an image but its "
+        handle.seek(0)
+        if handle.read(8).startswith(_IMAGE_SIGNATURES):
+            raise ImageReadError(label, "unreadable", "starts like an image but its "
                                  "header is damaged") from None
-        raise ImageReadError(path, "not_an_image", "not a recognised image format "
+        raise ImageReadError(label, "not_an_image", "not a recognised image format "
                              "(expected JPEG, PNG, GIF, BMP, TIFF or WebP)") from None
     except OSError as error:
         reason = "truncated" if "truncated" in str(error) else "unreadable"
-        raise ImageReadError(path, reason, str(error)) from None
+        raise ImageReadError(label, reason, str(error)) from None
     except (SyntaxError, ValueError, Image.DecompressionBombError) as error:
-        raise ImageReadError(path, "unreadable", str(error)) from None
+        raise ImageReadError(label, "unreadable", str(error)) from None
 
 
 def file_digest(path: str | os.PathLike) -> str:
@@ -89,9 +114,3 @@ def _to_rgb(image: Image.Image) -> Image.Image:
         peak = values.max() if values.size and values.max() > 255 else 255.0
         image = Image.fromarray(np.clip(values * 255.0 / peak, 0, 255).astype(np.uint8))
     return image.convert("RGB")
-
-
-def _has_image_signature(path: Path) -> bool:
-    with open(path, "rb") as handle:
-        head = handle.read(8)
-    return head.startswith(_IMAGE_SIGNATURES)

@@ -12,6 +12,7 @@ from backend.data.faces import (
     detect_faces,
     expand_box,
     extract_face,
+    find_faces,
     largest_box,
     make_detector,
 )
@@ -146,3 +147,39 @@ def test_cnn_finds_faces_in_fgnet_portraits(shared_data):
     assert len(paths) == 20
     found = sum(extract_face(load_image(p), "cnn") is not None for p in paths)
     assert found >= 18
+
+
+def test_find_faces_puts_the_cnn_style_box_on_the_astronaut_face(astronaut):
+    """Check that the fast CNN-style finder (HOG moved onto the CNN's boxes) lands within
+    15% of the face's side of the CNN's own box (a 25% margin crop hardly moves)."""
+    fast = find_faces(astronaut, "cnn")[0]
+    cnn = largest_box(detect_faces(astronaut, "cnn"))
+    assert np.abs(fast - cnn).max() <= 0.15 * (cnn[2] - cnn[0])
+
+
+def test_find_faces_lists_every_face_largest_first(astronaut):
+    """Check that two faces side by side are both found, the bigger one first."""
+    head = astronaut[:300, 70:370]  # the face, about 100 px wide
+    bigger = np.asarray(Image.fromarray(head).resize((390, 390), Image.BILINEAR))
+    photo = np.zeros((390, 700, 3), np.uint8)
+    photo[:, 310:] = bigger
+    photo[45:345, :300] = head
+    boxes = find_faces(photo, "hog")
+    sides = boxes[:, 2] - boxes[:, 0]
+    assert len(boxes) == 2 and sides[0] > sides[1] and boxes[0][0] >= 310
+
+
+def test_find_faces_falls_back_to_the_cnn_when_hog_finds_nothing(astronaut, monkeypatch):
+    """Check that 'cnn' runs the CNN detector itself when HOG finds no face."""
+    import backend.data.faces as faces
+
+    real = faces.detect_faces
+    monkeypatch.setattr(faces, "detect_faces", lambda image, detector, *a, **k:
+                        np.zeros((0, 4), np.int64) if detector == "hog" else real(image, detector))
+    box = find_faces(astronaut, "cnn")[0]
+    assert np.abs(_centre(box) - FACE_CENTRE).max() < 15
+
+
+def test_find_faces_of_a_blank_photo_is_empty():
+    """Check that a grey photo has no face, CNN fallback included."""
+    assert find_faces(np.full((200, 200, 3), 128, np.uint8), "cnn").shape == (0, 4)

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image, ImageFile
 from skimage import data
 
-from backend.data.images import ImageReadError, file_digest, load_image
+from backend.data.images import ImageReadError, decode_image, file_digest, load_image
 
 
 @pytest.fixture
@@ -125,3 +125,29 @@ def test_file_digest_of_missing_file_names_it(tmp_path):
     with pytest.raises(ImageReadError, match="nowhere.jpg") as caught:
         file_digest(path)
     assert caught.value.reason == "missing_file"
+
+
+def test_decode_image_reads_bytes_like_the_file(jpeg):
+    """Check that decoding a file's bytes in memory gives the same array as loading it."""
+    assert np.array_equal(decode_image(jpeg.read_bytes(), "photo.jpg"), load_image(jpeg))
+
+
+def test_decode_image_names_the_upload_when_the_bytes_are_not_an_image():
+    """Check that bytes that are no image fail as not_an_image, naming the upload."""
+    with pytest.raises(ImageReadError) as info:
+        decode_image(b"hello, not a photo", "notes.jpg")
+    assert info.value.reason == "not_an_image" and "notes.jpg" in str(info.value)
+
+
+def test_decode_image_of_a_damaged_jpeg_is_unreadable():
+    """Check that bytes with a JPEG signature and a damaged header fail as unreadable."""
+    with pytest.raises(ImageReadError) as info:
+        decode_image(b"\xff\xd8\xff" + b"\x00" * 20, "camera.jpg")
+    assert info.value.reason == "unreadable"
+
+
+def test_decode_image_of_no_bytes_is_truncated():
+    """Check that an empty upload fails as truncated."""
+    with pytest.raises(ImageReadError) as info:
+        decode_image(b"", "empty.png")
+    assert info.value.reason == "truncated"
