@@ -178,6 +178,24 @@ def ensemble_predict(run_dir: str | os.PathLike, member_probs: Sequence[np.ndarr
     return np.asarray(model.predict(features, verbose=0), dtype=np.float32)
 
 
+def ensemble_predictor(run_dir: str | os.PathLike,
+                       member_fns: Sequence[Callable[[np.ndarray], np.ndarray]]):
+    """The saved ensemble as one function from images to probabilities, given each
+    member as such a function (in the saved order): the meta-model is loaded once."""
+    model, info = load_ensemble(run_dir)
+    if len(member_fns) != len(info["members"]):
+        raise InvalidParameterError("member_fns", "ensemble_predictor",
+                                    f"{len(info['members'])} functions (members "
+                                    f"{info['members']})", len(member_fns))
+
+    def predict(images: np.ndarray) -> np.ndarray:
+        probs = _check_members([f(images) for f in member_fns], "member_fns", "ensemble_predictor")
+        if model is None:
+            return average_probs(probs)
+        return np.asarray(model(np.concatenate(probs, axis=1), training=False), np.float32)
+    return predict
+
+
 def _check_members(probs_list: Sequence[np.ndarray], param: str, func: str) -> list[np.ndarray]:
     """2-D float arrays with the same number of rows and of classes."""
     arrays = [np.asarray(p, dtype=np.float32) for p in probs_list]

@@ -48,8 +48,12 @@ def _cycle_lr_decays() -> tuple[str, ...]:
     return CYCLE_LR_DECAYS
 
 
+def _explain_methods() -> tuple[str, ...]:
+    from backend.explain.methods import method_names
+    return method_names()
+
+
 ENSEMBLE_METHODS = ("average", "meta")
-GRADCAM_METHODS = ("gradcam", "gradcam++")
 
 
 @dataclass(frozen=True)
@@ -149,7 +153,13 @@ JOB_PARAMS: dict[str, tuple[Param, ...]] = {
         Param("runs", RUN_IDS, required=True, help="run ids on the same dataset",
               refers_to="run"),
         Param("per_class", POSITIVE, 4, help="correct and misclassified images per class"),
-        Param("method", Choice(lambda: GRADCAM_METHODS), "gradcam", help="the CAM method"),
+        Param("method", Choice(_explain_methods), "gradcam", help="gradcam or gradcam++ (models "
+              "with a convolutional feature map), or occlusion (any model: dlib_face and "
+              "ensembles too)"),
+        Param("occlusion_grid", Interval(low=1), 8, help="occlusion: cells per side of the "
+              "grid covered one at a time (more = finer map, slower)"),
+        Param("steps", POSITIVE, 20, help="steps of the deletion and insertion curves "
+              "(fewer = faster, coarser scores)"),
         Param("seed", SEED, 0, help="seed of the image choice"),
     ),
     "pipeline": (

@@ -1,5 +1,7 @@
 """The GradCAM gallery of section 5: the same test faces through every model, in
-colour and in grey, with heatmaps, overlays, scores and a summary table.
+colour and in grey, with heatmaps, overlays, scores and a summary table. The maps
+come from GradCAM (models with a feature map) or from occlusion sensitivity
+(`occlusion.py`: any model, dlib_face and ensembles included), scored alike.
 
 The paper shows, per model, correctly and wrongly classified faces (figures 6-9)
 and greyscale copies (figures 10-11), and describes the maps in words. This job
@@ -33,8 +35,9 @@ import pandas as pd
 from PIL import Image
 
 from backend.data.augment import to_greyscale
-from backend.explain.heatmaps import (METHODS, class_heatmaps, has_saliency_front,
-                                      saliency_front_maps)
+from backend.explain.heatmaps import class_heatmaps, has_saliency_front, saliency_front_maps
+from backend.explain.methods import method_names
+from backend.explain.occlusion import DEFAULT_GRID, occlusion_maps
 from backend.explain.overlay import overlay
 from backend.explain.scores import (BASELINES, deletion_auc, face_region_share, insertion_auc,
                                     normalised_entropy, random_heatmap, top_mass_share)
@@ -54,7 +57,8 @@ class GalleryConfig:
     """What the gallery shows and how its maps are scored."""
 
     per_class: int = 4  # images per true class and outcome (correct / misclassified)
-    method: str = "gradcam"  # heatmap method, one of heatmaps.METHODS
+    method: str = "gradcam"  # heatmap method, one of methods.METHODS
+    grid: int = DEFAULT_GRID  # occlusion: cells per side of the covered grid
     steps: int = 20  # deletion / insertion steps, in equal pixel chunks
     baseline: str = "blur"  # what deleted pixels become, one of scores.BASELINES
     seed: int = 0  # drives image choice, random maps and tie-breaking
@@ -64,7 +68,8 @@ class GalleryConfig:
         func = "GalleryConfig"
         object.__setattr__(self, "per_class", check_int(self.per_class, param="per_class",
                                                         func=func, low=1))
-        check_choice(self.method, METHODS, param="method", func=func)
+        check_choice(self.method, method_names(), param="method", func=func)
+        object.__setattr__(self, "grid", check_int(self.grid, param="grid", func=func, low=1))
         object.__setattr__(self, "steps", check_int(self.steps, param="steps", func=func, low=1))
         check_choice(self.baseline, BASELINES, param="baseline", func=func)
         object.__setattr__(self, "seed", check_int(self.seed, param="seed", func=func, low=0))
@@ -130,17 +135,20 @@ def greyscale_copies(images: Any) -> np.ndarray:
     return np.asarray(to_greyscale(np.asarray(images)))
 
 
-def analyse_model(model: Any, images: Any, y_true: Any, *, layer: str,
+def analyse_model(model: Any, images: Any, y_true: Any, *, layer: str | None,
                   cfg: GalleryConfig = GalleryConfig(), name: str,
                   ids: Any = None) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
-    """Predictions, GradCAM maps and scores of one model on colour and grey copies.
+    """Predictions, maps and scores of one model on colour and grey copies.
 
-    `images` is (N, H, W, 3) uint8 or float in [0, 1]; `ids` (default 0..N-1)
-    name the images in the rows. For each colour version the model predicts, then
-    GradCAM runs for the predicted and the true class. The scores describe the
-    predicted-class map (what the decision rested on): top-10% mass, entropy, face
-    share, deletion and insertion AUC for the predicted class, and the deletion AUC
-    of a random smooth map seeded by (seed, position), the same for every model.
+    `model` is a Keras model, or for `cfg.method` 'occlusion' any function from a
+    float [0, 1] batch to class probabilities (dlib_face, an ensemble); `layer` is
+    the feature map GradCAM reads (unused by occlusion). `images` is (N, H, W, 3)
+    uint8 or float in [0, 1]; `ids` (default 0..N-1) name the images in the rows.
+    For each colour version the model predicts, then the method maps the predicted
+    and the true class. The scores describe the predicted-class map (what the
+    decision rested on): top-10% mass, entropy, face share, deletion and insertion
+    AUC for the predicted class, and the deletion AUC of a random smooth map seeded
+    by (seed, position), the same for every model and method.
     Returns (rows, maps): one flat dict per (image, colour), and per colour a dict
     with `images` (uint8), `probs`, `pred`, `true`, `pred_maps`, `true_maps` and, when the
     model has a saliency front end, `saliency`.
@@ -154,27 +162,29 @@ def analyse_model(model: Any, images: Any, y_true: Any, *, layer: str,
     ids = list(range(len(y))) if ids is None else [_plain(i) for i in np.asarray(ids).reshape(-1)]
     if len(ids) != len(y):
         raise InvalidParameterError("ids", func, f"one id per image ({len(y)})", len(ids))
+    predict_fn = _forward(model)  # one call per perturbation curve
 
-    def predict_fn(batch: np.ndarray) -> np.ndarray:
-        # One forward pass per perturbation curve.
-        return np.asarray(model(batch, training=False))
+    def class_maps(x: np.ndarray, classes: np.ndarray) -> np.ndarray:
+        if cfg.method == "occlusion":
+            return occlusion_maps(predict_fn, x, classes, grid=cfg.grid, baseline=cfg.baseline,
+                                  batch_size=cfg.batch_size)
+        return class_heatmaps(model, x, classes, layer=layer, method=cfg.method,
+                              batch_size=cfg.batch_size)
 
     rows: list[dict[str, Any]] = []
     maps: dict[str, dict[str, Any]] = {}
     for colour, x in (("colour", x_colour), ("grey", greyscale_copies(x_colour))):
-        probs = _predict(model, x, cfg.batch_size)
+        probs = _predict(predict_fn, x, cfg.batch_size)
         pred = probs.argmax(axis=1)
-        pred_maps = class_heatmaps(model, x, pred, layer=layer, method=cfg.method,
-                                   batch_size=cfg.batch_size)
+        pred_maps = class_maps(x, pred)
         # The true-class map differs only where the prediction is wrong.
         true_maps = pred_maps.copy()
         wrong = pred != y
         if wrong.any():
-            true_maps[wrong] = class_heatmaps(model, x[wrong], y[wrong], layer=layer,
-                                              method=cfg.method, batch_size=cfg.batch_size)
+            true_maps[wrong] = class_maps(x[wrong], y[wrong])
         maps[colour] = {"images": _to_uint8(x), "probs": probs, "pred": pred, "true": y,
                         "pred_maps": pred_maps, "true_maps": true_maps}
-        if has_saliency_front(model):
+        if hasattr(model, "layers") and has_saliency_front(model):
             maps[colour]["saliency"] = saliency_front_maps(model, x, batch_size=cfg.batch_size)
         for i in range(len(x)):
             curve = {"steps": cfg.steps, "baseline": cfg.baseline, "seed": cfg.seed}
@@ -233,7 +243,8 @@ def write_gallery(out_dir: str | Path, models: Mapping[str, tuple[Any, str]], im
                   class_names: list[str] | None = None) -> Path:
     """Run the gallery job and write its files under `out_dir`; returns gallery.json's path.
 
-    `models` maps a model name to (keras model, layer to explain); `images` and
+    `models` maps a model name to (keras model, layer to explain), or for the
+    'occlusion' method to (predict function, None); `images` and
     `y_true` are the whole test split and `y_pred_by_model` each model's
     predictions on it (e.g. from the run's predictions.csv), used only to choose
     the images with `select_images` (the first entry is the reference model).
@@ -327,9 +338,17 @@ def _save_png(path: Path, array: np.ndarray) -> None:
     Image.fromarray(np.ascontiguousarray(array)).save(path, format="PNG")
 
 
-def _predict(model: Any, x: np.ndarray, batch_size: int) -> np.ndarray:
+def _forward(model: Any):
+    """A function from a float batch to class probabilities: a Keras model is called in
+    inference mode, any other callable (occlusion's predictors) as it is."""
+    if hasattr(model, "layers"):
+        return lambda batch: np.asarray(model(batch, training=False))
+    return lambda batch: np.asarray(model(batch))
+
+
+def _predict(predict_fn: Any, x: np.ndarray, batch_size: int) -> np.ndarray:
     """Class probabilities of `x` in batches, float64 (N, n_classes)."""
-    parts = [np.asarray(model(x[s:s + batch_size], training=False), dtype=np.float64)
+    parts = [np.asarray(predict_fn(x[s:s + batch_size]), dtype=np.float64)
              for s in range(0, len(x), batch_size)]
     return np.concatenate(parts, axis=0)
 

@@ -73,3 +73,34 @@ def predict_probs(run_dir: str | os.PathLike, images: np.ndarray, *, greyscale: 
                       batch_size=batch_size, image_size=config.image_size, greyscale=greyscale)
     probs = model.predict(ds.map(lambda x, y: x), verbose=0)
     return np.asarray(probs, dtype=np.float32).reshape(len(images), n_classes)
+
+
+def run_predictor(run_dir: str | os.PathLike):
+    """The run's model as one function from float32 (B, S, S, 3) images in [0, 1], at
+    any side S, to class probabilities (B, C): what occlusion sensitivity perturbs.
+
+    Image members resize to their image size; dlib_face computes each image's
+    descriptor (uncached: perturbed copies are never seen twice) and applies its head.
+    The model is loaded once, here.
+    """
+    import tensorflow as tf
+
+    config, _ = load_run_config(run_dir)
+    model = load_run_model(run_dir)
+    if get_backbone(config.backbone).input_kind == "descriptor":
+        from backend.models.dlib_face import face_descriptors
+
+        def describe_and_predict(x: np.ndarray) -> np.ndarray:
+            crops = np.clip(np.rint(np.asarray(x) * 255.0), 0, 255).astype(np.uint8)
+            return np.asarray(model(face_descriptors(crops), training=False), np.float32)
+        return describe_and_predict
+
+    def predict(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, np.float32)
+        if x.shape[1] != config.image_size:
+            # As the input pipeline does: antialiased only when shrinking.
+            x = tf.clip_by_value(tf.image.resize(x, [config.image_size] * 2,
+                                                 antialias=x.shape[1] > config.image_size),
+                                 0.0, 1.0)
+        return np.asarray(model(x, training=False), np.float32)
+    return predict

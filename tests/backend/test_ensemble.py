@@ -7,7 +7,7 @@ import pytest
 
 import backend.ensemble as ensemble
 from backend.ensemble import (MetaConfig, average_probs, build_meta_model, ensemble_predict,
-                              fit_meta, load_ensemble, random_search, save_ensemble)
+                              ensemble_predictor, fit_meta, load_ensemble, random_search, save_ensemble)
 from backend.params import InvalidParameterError
 
 FAST = MetaConfig(units=16, layers=2, epochs=1)
@@ -97,3 +97,21 @@ def test_ensemble_predict_wants_the_saved_members(tmp_path):
     save_ensemble(tmp_path, members=["a", "b"], n_classes=3)
     with pytest.raises(InvalidParameterError, match="'member_probs'"):
         ensemble_predict(tmp_path, _member_probs(4) + [np.full((4, 3), 1 / 3)])
+
+
+def test_ensemble_predictor_combines_member_functions_like_ensemble_predict(tmp_path):
+    """Check that the ensemble as a function of images gives what ensemble_predict gives
+    for the members' answers on those images."""
+    val, test = _member_probs(20, seed=0), _member_probs(6, seed=1)
+    save_ensemble(tmp_path, members=["a", "b"], n_classes=3,
+                  model=fit_meta(val, np.arange(20) % 3, FAST), cfg=FAST)
+    images = np.zeros((6, 8, 8, 3), np.float32)
+    predict = ensemble_predictor(tmp_path, [lambda x: test[0], lambda x: test[1]])
+    np.testing.assert_allclose(predict(images), ensemble_predict(tmp_path, test), rtol=1e-5)
+
+
+def test_ensemble_predictor_wants_one_function_per_member(tmp_path):
+    """Check that one function for a two-member ensemble names 'member_fns'."""
+    save_ensemble(tmp_path, members=["a", "b"], n_classes=3)
+    with pytest.raises(InvalidParameterError, match="'member_fns'"):
+        ensemble_predictor(tmp_path, [lambda x: x])

@@ -51,7 +51,7 @@ def _gradcam_text(out: dict[str, Any]) -> str:
     import pandas as pd
 
     table = pd.DataFrame(out["table"])
-    lines = [f"gallery: {out['gallery']}"]
+    lines = [f"gallery ({out['method']}): {out['gallery']}"]
     lines += [f"skipped run {s['run_id']}: {s['reason']}" for s in out["skipped_runs"]]
     lines.append(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     return "\n".join(lines)

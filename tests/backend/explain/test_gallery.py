@@ -137,6 +137,22 @@ def test_analyse_model_scores_colour_and_grey_copies(model):
     assert np.array_equal(maps["grey"]["images"][..., 0], maps["grey"]["images"][..., 2])
 
 
+def test_occlusion_scores_a_plain_predict_function_like_gradcam_does(model):
+    """Check that with method 'occlusion' a plain function (no Keras model, no layer) gets
+    the same rows and score columns as GradCAM, and its class-0 maps lie in the quadrant."""
+    from tests.backend.explain.quadrant_model import quadrant_mass
+
+    images, y = quadrant_data()
+    predict = lambda batch: np.asarray(model(batch, training=False))  # noqa: E731
+    cfg = GalleryConfig(steps=3, method="occlusion", grid=4)
+    rows, maps = analyse_model(predict, images[:3], y[:3], layer=None, cfg=cfg, name="fn")
+    cam_rows, _ = analyse_model(model, images[:3], y[:3], layer="features",
+                                cfg=GalleryConfig(steps=3), name="fn")
+    assert [sorted(r) for r in rows] == [sorted(r) for r in cam_rows]
+    assert [r["pred"] for r in rows] == [r["pred"] for r in cam_rows]
+    assert quadrant_mass(maps["colour"]["pred_maps"]).min() > 0.6
+
+
 @pytest.mark.slow
 def test_gallery_job_is_reproducible_from_its_seed(model, tmp_path):
     """Check that two runs with the same seed choose the same images and write the same

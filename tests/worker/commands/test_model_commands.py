@@ -190,3 +190,25 @@ def test_gradcam_skips_dlib_and_writes_the_table(members, capsys):
     columns = {"model", "colour", "outcome", "top10_mass", "entropy", "face_share",
                "deletion_auc", "insertion_auc", "random_deletion_auc", "accuracy"}
     assert columns <= set(out["table"][0])
+
+
+def test_occlusion_explains_a_dlib_face_run_and_an_ensemble(members, capsys):
+    """Check that gradcam --method occlusion explains the dlib_face member and an ensemble
+    (neither has a feature map), writing overlays and scores for each, and records the
+    gallery for each run with its method and model name."""
+    from storage import artifacts
+    from worker.context import AppContext
+
+    code, ens = _json(capsys, "ensemble", "--runs", *map(str, members), "--method", "average")
+    runs = [members[1], ens["run_id"]]
+    code, out = _json(capsys, "gradcam", "--runs", *map(str, runs), "--method", "occlusion",
+                      "--per-class", "1", "--occlusion-grid", "2", "--steps", "2")
+    assert code == 0, out
+    assert (out["runs"], out["skipped_runs"], out["method"]) == (runs, [], "occlusion")
+    names = {f"dlib_face#{runs[0]}", f"ensemble#{runs[1]}"}
+    assert {row["model"] for row in out["table"]} == names
+    assert all(row["deletion_auc"] is not None for row in out["table"])
+    recorded = {a.run_id: a.meta for a in artifacts.list_artifacts(AppContext().db, kind="gradcam")
+                if a.run_id in runs}
+    assert {m["model"] for m in recorded.values()} == names
+    assert {m["method"] for m in recorded.values()} == {"occlusion"}

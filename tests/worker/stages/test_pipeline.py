@@ -40,3 +40,45 @@ def test_filters_are_unset_for_sources_without_face_scores():
     """Check that a UTKFace paper pipeline records no IMDB-WIKI filter."""
     config = _prep(preset="paper", source="utkface")
     assert (config.min_face_score, config.allow_second_face) == (None, None)
+
+
+def _children_of_a_pipeline(agerec_home, preset: str) -> list[tuple[str, dict]]:
+    """(kind, params) of every child a `preset` pipeline asks for, each child answered at
+    once with made-up outputs instead of being run."""
+    from storage import jobs
+    from worker.context import AppContext
+    from worker.stages.pipeline import run_pipeline
+    from worker.stages.stage_context import StageContext
+
+    app = AppContext()
+    params = validate_params("pipeline", {"source": "utkface", "path": "/x", "preset": preset})
+    parent = jobs.create_job(app.db, "pipeline", params)
+    outputs = {"preprocess": {"dataset_id": 1}, "train": {}, "ensemble": {"run_id": 9},
+               "evaluate": {}, "gradcam": {}}
+    asked = []
+
+    def run_child(job_id):
+        child = jobs.get_job(app.db, job_id)
+        asked.append((child.kind, child.params))
+        out = dict(outputs[child.kind], run_id=outputs[child.kind].get("run_id", len(asked)))
+        jobs.set_outputs(app.db, job_id, **out)
+        jobs.mark_running(app.db, job_id)
+        return jobs.finish_job(app.db, job_id, "succeeded")
+
+    run_pipeline(StageContext(app=app, job_id=parent.id, run_child=run_child), params)
+    return asked
+
+
+def test_cpu_pipeline_explains_its_ensemble_by_occlusion(agerec_home):
+    """Check that a cpu pipeline ends with an occlusion explanation of the ensemble it
+    made (besides GradCAM of its members), so the ensemble has its own evidence."""
+    asked = _children_of_a_pipeline(agerec_home, "cpu")
+    kind, params = asked[-1]
+    assert (kind, params["runs"], params["method"]) == ("gradcam", [9], "occlusion")
+    assert [k for k, _ in asked].count("gradcam") == 2
+
+
+def test_smoke_pipeline_skips_the_ensembles_occlusion(agerec_home):
+    """Check that a smoke pipeline (seconds) makes only the GradCAM gallery of its members."""
+    asked = _children_of_a_pipeline(agerec_home, "smoke")
+    assert [p.get("method") for k, p in asked if k == "gradcam"] == ["gradcam"]
