@@ -17,9 +17,11 @@ import threading
 import time
 from pathlib import Path
 
+from backend.hardware import gpu_count
 from backend.processes import is_alive
 from storage import jobs
 from storage.errors import JobStateError
+from storage.machine import record_machine
 from storage.settings import Settings
 from worker.console import configure_logging
 from worker.context import AppContext
@@ -86,6 +88,14 @@ def stop_local_runner(settings: Settings, wait: float = STOP_WAIT_SECONDS) -> in
     return pid
 
 
+def report_machine(settings: Settings) -> None:
+    """Record how many GPUs this worker sees, for the dashboard's defaults."""
+    try:
+        record_machine(settings.home, gpu_count())
+    except OSError as exc:  # a read-only home still runs jobs
+        log.warning("could not record this machine's GPUs under %s: %s", settings.home, exc)
+
+
 def serve(app: AppContext, *, idle_exit: float | None = None, owner: int | None = None,
           poll: float = 0.5) -> None:
     """Run queued jobs one at a time until idle for `idle_exit` seconds (None: never),
@@ -96,6 +106,7 @@ def serve(app: AppContext, *, idle_exit: float | None = None, owner: int | None 
         return
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _stop)
+    report_machine(app.settings)
     try:
         _serve_locked(app, handle, idle_exit, owner, poll)
     except RunnerStopped as stop:

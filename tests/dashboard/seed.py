@@ -74,12 +74,15 @@ def seed_dataset(db: Database, home: Path):
 
 def seed_run(db: Database, home: Path, dataset_id: int, name: str, kind: str,
              backbone: str | None, rng: random.Random, *, files: bool = True,
-             members: tuple[int, ...] = ()):
+             members: tuple[int, ...] = (), preset: str = "cpu", n_per_class: int = 20,
+             status: str = "succeeded"):
     """A finished run with test metrics and, with `files`, history.json, predictions.csv
-    and the crop PNGs it names."""
-    run = create_run(db, dataset_id, kind, name, status="succeeded", members=members,
-                     config={"backbone": backbone} if backbone else {})
-    matrix = confusion(rng)
+    and the crop PNGs it names; a train run records its backbone and `preset`."""
+    config = ({"backbone": backbone, "preset": preset, "weights": "imagenet",
+               "image_size": 128, "epochs": 6} if backbone else {"method": name})
+    run = create_run(db, dataset_id, kind, name, status=status, members=members,
+                     config=config)
+    matrix = confusion(rng, n_per_class)
     record_metrics(db, run.id, "test", metrics_from(matrix))
     if files:
         write_run_files(home / run.dir, home, matrix)
@@ -124,20 +127,28 @@ def write_run_files(run_dir: Path, home: Path, matrix: list[list[int]]) -> None:
     (run_dir / "predictions.csv").write_text("\n".join(lines) + "\n")
 
 
-def seed_gallery(db: Database, home: Path, runs) -> Path:
-    """A gallery folder in the layout of backend/explain/gallery.py, recorded as an artifact."""
-    folder = home / "gallery" / "1"
+def model_name(run) -> str:
+    """The name the gradcam stage gives a run in its gallery."""
+    return f"{run.config.get('backbone') or 'ensemble'}#{run.id}"
+
+
+def seed_gallery(db: Database, home: Path, runs, *, name: str = "1",
+                 method: str = "gradcam") -> Path:
+    """A gallery folder in the layout of backend/explain/gallery.py, recorded for each of
+    `runs` as the gradcam stage records it (method and model name in the meta)."""
+    folder = home / "gallery" / name
     items, summary = [], []
     for run in runs:
+        model = model_name(run)
         for colour in ("colour", "grey"):
             for image_id, (true, pred) in enumerate([(0, 0), (1, 2), (2, 1), (4, 4)]):
-                rel = f"{run.name}/{colour}/{image_id}_pred_overlay.png"
+                rel = f"{model}/{colour}/{image_id}_pred_overlay.png"
                 (folder / rel).parent.mkdir(parents=True, exist_ok=True)
                 (folder / rel).write_bytes(png((image_id * 50, 200, 80)))
                 outcome = "correct" if true == pred else "misclassified"
                 probs = [0.1] * 5
                 probs[pred] = 0.6
-                items.append({"id": image_id, "model": run.name, "colour": colour,
+                items.append({"id": image_id, "model": model, "colour": colour,
                               "group": outcome, "outcome": outcome, "true": true, "pred": pred,
                               "probs": probs, "scores": {"top10_mass": 0.4, "entropy": 0.8,
                                                          "face_share": 0.7,
@@ -146,15 +157,36 @@ def seed_gallery(db: Database, home: Path, runs) -> Path:
                                                          "random_deletion_auc": 0.4},
                               "files": {"pred_overlay": rel, "true_overlay": rel}})
             for outcome in ("correct", "misclassified"):
-                summary.append({"model": run.name, "colour": colour, "outcome": outcome,
+                summary.append({"model": model, "colour": colour, "outcome": outcome,
                                 "top10_mass": 0.4, "entropy": 0.8, "face_share": 0.7,
                                 "deletion_auc": 0.2, "insertion_auc": 0.6,
                                 "random_deletion_auc": 0.4, "accuracy": 0.5, "n": 2})
     manifest = {"class_names": LABELS, "items": items, "summary": summary,
-                "models": [{"name": r.name, "layer": "x", "folder": r.name} for r in runs]}
+                "config": {"method": method},
+                "models": [{"name": model_name(r), "layer": "x", "folder": model_name(r)}
+                           for r in runs]}
     (folder / "gallery.json").write_text(json.dumps(manifest))
-    add_artifact(db, "gradcam", folder, run_id=runs[0].id)
+    for run in runs:
+        add_artifact(db, "gradcam", folder, run_id=run.id,
+                     meta={"gallery": f"gallery/{name}/gallery.json", "method": method,
+                           "model": model_name(run)})
     return folder
+
+
+def seed_smoke_ensemble(home: Path) -> int:
+    """A smoke pipeline's runs, newer than every other run: two smoke members and their
+    ensemble, measured on 12 faces, with a gallery of the ensemble. Returns its id."""
+    db = open_home(home)
+    rng = random.Random(5)
+    dataset = seed_dataset(db, home)
+    members = [seed_run(db, home, dataset.id, backbone, "train", backbone, rng, files=False,
+                        preset="smoke", n_per_class=2)
+               for backbone in ("efficientnet_lite0", "dlib_face")]
+    ensemble = seed_run(db, home, dataset.id, "meta", "ensemble", None, rng, files=False,
+                        members=tuple(m.id for m in members), n_per_class=2)
+    seed_gallery(db, home, [ensemble], name="smoke", method="occlusion")
+    db.dispose()
+    return ensemble.id
 
 
 def seed_jobs(db: Database) -> dict[str, int]:
@@ -177,8 +209,8 @@ def seed_jobs(db: Database) -> dict[str, int]:
             "failed": failed.id, "queued": queued.id}
 
 
-def seed_home(home: Path, *, n_runs: int = 3, gallery: bool = True,
-              jobs: bool = True) -> dict[str, Any]:
+def seed_home(home: Path, *, n_runs: int = 3, gallery: bool = True, jobs: bool = True,
+              ensemble_gallery: bool = False) -> dict[str, Any]:
     """Everything the pages read: a dataset, runs (the three of RUNS, then fillers up to
     n_runs, without files), a gallery and jobs. Returns the ids."""
     db = open_home(home)
@@ -193,6 +225,9 @@ def seed_home(home: Path, *, n_runs: int = 3, gallery: bool = True,
     out: dict[str, Any] = {"dataset": dataset.id, "runs": [r.id for r in runs]}
     if gallery:
         out["gallery"] = seed_gallery(db, home, runs[:2])
+        if ensemble_gallery and len(runs) > 2:  # the ensemble's own explanation
+            out["ensemble_gallery"] = seed_gallery(db, home, runs[2:3], name="2",
+                                                   method="occlusion")
     if jobs:
         out["jobs"] = seed_jobs(db)
     db.dispose()

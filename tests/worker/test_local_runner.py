@@ -61,6 +61,25 @@ def test_a_runner_serves_while_its_owner_lives(app, job_env):
         runner.wait(timeout=10)
 
 
+def test_a_runner_reports_its_machines_gpus(app, job_env):
+    """Check that a starting runner records how many GPUs it sees (none here: CUDA is
+    told to see none), so the dashboard knows without TensorFlow."""
+    from storage.machine import gpu_present, machines
+
+    owner = subprocess.Popen([sys.executable, "-c", "pass"])
+    owner.wait(timeout=30)
+    runner = subprocess.Popen([sys.executable, "-m", "worker.local_runner", "--owner",
+                               str(owner.pid)], cwd=REPO,
+                              env={**job_env, "CUDA_VISIBLE_DEVICES": "-1"})
+    try:
+        runner.wait(timeout=120)
+    finally:
+        kill_all([runner.pid])
+        runner.wait(timeout=10)
+    home = Settings.from_env().home
+    assert [m["gpus"] for m in machines(home)] == [0] and gpu_present(home) is False
+
+
 def test_worker_stop_stops_an_idle_local_runner(app, job_env, tmp_path, capsys):
     """Check that `agerec worker --stop` ends the home's local runner (read from the pid
     in its lock file) and says so."""

@@ -14,7 +14,8 @@ from backend.processes import die_with_parent
 from worker.celery_app import celery_app
 from worker.console import Console
 from worker.context import AppContext
-from worker.local_runner import ensure_local_runner, is_running, serve, stop_local_runner
+from worker.local_runner import (ensure_local_runner, is_running, report_machine, serve,
+                                 stop_local_runner)
 
 FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 CHILD_EXIT_SECONDS = 10.0  # how long a signalled Streamlit may take before it is killed
@@ -53,6 +54,7 @@ def handle_worker(args: argparse.Namespace, console: Console) -> int:
         replies = celery.control.inspect(timeout=5).ping() or {}
         return 0 if replies else 1
     app.db
+    report_machine(app.settings)
     # A name of its own (pid@host): several workers on one machine (one per GPU) each
     # answer `--ping` and inspection under their own name.
     celery.worker_main(["worker", "--loglevel=INFO", f"--concurrency={args.concurrency}",

@@ -21,16 +21,19 @@ def train_config(params: dict[str, Any]):
 
 def run_train(ctx: StageContext, params: dict[str, Any]) -> dict[str, Any]:
     """Train, evaluate and record one member; returns run_id and the test metrics."""
-    return train_member(ctx, params["dataset_id"], train_config(params))
+    return train_member(ctx, params["dataset_id"], train_config(params),
+                        preset=params.get("preset", "paper"))
 
 
-def train_member(ctx: StageContext, dataset_id: int, config) -> dict[str, Any]:
-    """Train `config` (a TrainConfig) on a recorded dataset, evaluate and record it."""
+def train_member(ctx: StageContext, dataset_id: int, config, *,
+                 preset: str | None = None) -> dict[str, Any]:
+    """Train `config` (a TrainConfig) on a recorded dataset, evaluate and record it; the
+    run's recorded config names the `preset` it came from (the runs' labels show it)."""
     from backend.training.trainer import train
 
     db, paths = ctx.app.db, ctx.app.paths
     dataset = datasets.get_dataset(db, dataset_id)
-    run, resume = _run_for(ctx, dataset.id, config)
+    run, resume = _run_for(ctx, dataset.id, config, preset)
 
     def progress(stage="train", epoch=0, step=0, total_steps=0, **_):
         ctx.progress(step, total_steps or 1, f"{stage} epoch {epoch + 1}")
@@ -54,14 +57,15 @@ def train_member(ctx: StageContext, dataset_id: int, config) -> dict[str, Any]:
             "backbone": config.backbone, **headline(metrics)}
 
 
-def _run_for(ctx: StageContext, dataset_id: int, config):
+def _run_for(ctx: StageContext, dataset_id: int, config, preset: str | None):
     """This job's run: the one an earlier attempt created (resume), else a new one."""
     db = ctx.app.db
     earlier = jobs.get_job(db, ctx.job_id).outputs.get("run_ids") if ctx.job_id else None
     if earlier:
         run = runs.set_run_status(db, earlier[0], "running")
         return run, True
-    run = runs.create_run(db, dataset_id, "train", config.backbone, config=config.to_dict(),
+    recorded = {**config.to_dict(), **({"preset": preset} if preset else {})}
+    run = runs.create_run(db, dataset_id, "train", config.backbone, config=recorded,
                           job_id=ctx.job_id)
     if ctx.job_id:
         jobs.set_outputs(db, ctx.job_id, run_ids=[run.id], dataset_ids=[dataset_id])

@@ -15,7 +15,7 @@ def test_grid_shows_colour_overlays_of_every_model(seeded):
     """Check that by default the grid shows the colour overlays of both models."""
     captions = captions_of_images(run_page("gallery.py"))
     grid = captions[:8]
-    assert {c.split(" · ")[0] for c in grid} == {"vgg19-paper", "resnet-paper"}
+    assert {c.split(" · ")[0] for c in grid} == {"vgg19#1", "resnet152v2#2"}
 
 
 def test_outcome_filter_keeps_only_misclassified(seeded):
@@ -32,8 +32,8 @@ def test_one_face_across_models_side_by_side(seeded):
     at = run_page("gallery.py")
     at.selectbox(key="gallery-face").set_value("1").run()
     across = captions_of_images(at)[-4:]
-    assert sorted(c.split(" · ")[0] for c in across) == ["resnet-paper", "resnet-paper",
-                                                         "vgg19-paper", "vgg19-paper"]
+    assert sorted(c.split(" · ")[0] for c in across) == ["resnet152v2#2", "resnet152v2#2",
+                                                         "vgg19#1", "vgg19#1"]
 
 
 def test_scores_table_is_shown(seeded):
