@@ -53,6 +53,62 @@ def class_heatmaps(model: Any, images: Any, class_indices: Any, *, layer: str,
     return np.concatenate(maps, axis=0) if maps else np.zeros((0, *x.shape[1:3]), np.float32)
 
 
+class WarmGradcam:
+    """A model's class probabilities and GradCAM maps of every class from one forward
+    pass, compiled once: for a model kept loaded between requests (`class_heatmaps`
+    clones the model on every call).
+
+    The maps are class_heatmaps(method='gradcam')'s: channel weights are the mean
+    gradient of the class's logit (the softmax layer read as linear), the weighted sum
+    is kept positive, resized to the input and scaled to [0, 1] per map. Backpropagating
+    from the logits to `layer` crosses only the head, so every class costs little more
+    than one.
+    """
+
+    def __init__(self, model: Any, layer: str):
+        import keras
+
+        _check_feature_layer(model, layer, "WarmGradcam")
+        # The output layer's call in this model (a head shared with another model, as in
+        # a frozen-features run, was called there first).
+        history = model.outputs[0]._keras_history
+        out = history.operation
+        head_input = out._inbound_nodes[history.node_index].input_tensors[0]
+        if not (isinstance(out, keras.layers.Dense) and out.activation is keras.activations.softmax):
+            raise InvalidParameterError("model", "WarmGradcam", "a model whose last layer is a "
+                                        "softmax Dense layer", out.name)
+        # The softmax layer's weights, read as a linear layer: logits.
+        linear = keras.layers.Dense(out.units, use_bias=out.use_bias, dtype=out.dtype_policy,
+                                    name="logits")
+        logits = linear(head_input)
+        linear.set_weights(out.get_weights())
+        self.n_classes = int(out.units)
+        self._model = keras.Model(model.inputs, [model.get_layer(layer).output, logits])
+        self._call = tf.function(self._probs_and_cams, reduce_retracing=True)
+
+    def _probs_and_cams(self, x: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch(x)  # frozen weights are not watched: record from the input
+            fmap, logits = self._model(x, training=False)
+            scores = [logits[:, c] for c in range(self.n_classes)]
+        cams = []
+        for score in scores:
+            weights = tf.reduce_mean(tape.gradient(score, fmap), axis=(1, 2))  # (N, K)
+            cams.append(tf.nn.relu(tf.einsum("nhwk,nk->nhw", fmap, weights)))
+        del tape
+        return tf.nn.softmax(logits), tf.stack(cams, axis=1)  # (N, C), (N, C, h, w)
+
+    def __call__(self, images: Any) -> tuple[np.ndarray, np.ndarray]:
+        """(probabilities (N, C), maps (N, C, H, W) in [0, 1]) of (N, H, W, 3) images,
+        uint8 or float in [0, 1], at the model's input size."""
+        x = _as_model_input(images, "WarmGradcam")
+        probs, cams = self._call(tf.constant(x))
+        cams = np.asarray(cams, dtype=np.float32)
+        n, c, h, w = cams.shape
+        maps = _normalise_per_image(_resize(cams.reshape(n * c, h, w), x.shape[1:3]))
+        return np.asarray(probs, dtype=np.float32), maps.reshape(n, c, *x.shape[1:3])
+
+
 def has_saliency_front(model: Any) -> bool:
     """Whether `model` has a saliency front end (a layer named SALIENCY_LAYER)."""
     return any(layer.name == SALIENCY_LAYER for layer in model.layers)

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from backend.explain.heatmaps import (METHODS, class_heatmaps, has_saliency_front,
-                                      saliency_front_maps)
+from backend.explain.heatmaps import (METHODS, WarmGradcam, class_heatmaps,
+                                      has_saliency_front, saliency_front_maps)
 from backend.params import InvalidParameterError
 from tests.backend.explain.quadrant_model import (SIZE, noise_images, quadrant_mass,
                                                   quadrant_model)
@@ -162,3 +162,28 @@ def test_map_with_nan_becomes_zeros_with_a_warning():
         out = _normalise_per_image(maps)
     np.testing.assert_allclose(out[0], np.arange(16).reshape(4, 4) / 15, atol=1e-6)
     assert np.array_equal(out[1], np.zeros((4, 4), np.float32))
+
+
+def test_warm_gradcam_gives_class_heatmaps_maps_for_every_class(model, images):
+    """Check that the compiled GradCAM's map of each class equals class_heatmaps' GradCAM."""
+    _, maps = WarmGradcam(model, "features")(images)
+    for c in (0, 1):
+        expected = class_heatmaps(model, images, c, layer="features", method="gradcam")
+        np.testing.assert_allclose(maps[:, c], expected, atol=1e-4)
+
+
+def test_warm_gradcam_gives_the_model_s_probabilities(model, images):
+    """Check that the probabilities from the same pass are the model's own."""
+    probs, _ = WarmGradcam(model, "features")(images)
+    np.testing.assert_allclose(probs, np.asarray(model(images)), atol=1e-5)
+
+
+def test_warm_gradcam_refuses_a_model_without_a_softmax_output():
+    """Check that a model ending in a linear layer is refused, naming that layer."""
+    import keras
+
+    x = keras.Input((SIZE, SIZE, 3))
+    fmap = keras.layers.Conv2D(2, 3, name="conv")(x)
+    out = keras.layers.Dense(2, name="scores")(keras.layers.GlobalAveragePooling2D()(fmap))
+    with pytest.raises(InvalidParameterError, match="scores"):
+        WarmGradcam(keras.Model(x, out), "conv")
