@@ -8,6 +8,7 @@ from storage.errors import StorageError
 from storage.settings import Settings
 from worker.commands import COMMANDS
 from worker.console import Console, configure_logging
+from worker.native_stderr import filter_native_stderr
 
 
 class _Parser(argparse.ArgumentParser):
@@ -49,10 +50,12 @@ def _add_verbose(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one subcommand; domain errors become a clear message and exit code 2."""
-    argv = sys.argv[1:] if argv is None else argv
+    argv_given, argv = argv, sys.argv[1:] if argv is None else argv
     _Parser.json_requested = "--json" in argv
     args = build_parser().parse_args(argv)
     configure_logging(args.verbose)  # before any stage imports TensorFlow
+    if argv_given is None and not args.verbose:
+        filter_native_stderr()  # the process's own command line: TensorFlow's C++ lines off
     console = Console(getattr(args, "json", False))
     try:
         Settings.from_env()  # a bad AGEREC_* value stops every command before it starts

@@ -9,6 +9,8 @@ import sys
 import time
 from typing import Any, TextIO
 
+from worker.native_stderr import stderr_is_tty
+
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -32,7 +34,8 @@ class Console:
         self.err = err or sys.stderr
         self.min_interval = min_interval
         self._last: tuple[str, float] = ("", 0.0)
-        self._tty = hasattr(self.err, "isatty") and self.err.isatty()
+        self._tty = (stderr_is_tty() if err is None
+                     else hasattr(self.err, "isatty") and self.err.isatty())
 
     def progress(self, current: int, total: int, stage: str) -> None:
         """One progress line on stderr, at most every `min_interval` seconds per stage."""
