@@ -4,7 +4,8 @@ Layout of a prepared dataset folder:
     images.npy    uint8 (N, S, S, 3) face crops, row i = manifest row i
     manifest.csv  source_path, crop_path, age, gender ('M'/'F'/''), label, split, copy_of
                   (-1, or the row of the original this row is an augmented copy of,
-                  when preprocessing oversampled), extras...
+                  when preprocessing oversampled), group_<attribute> (a group label
+                  per face from the reader, e.g. group_race; '' when unknown)
     config.json   the preprocessing config that made it
     summary.json  split counts per class, the source's class counts before balancing,
                   gender per class, skipped counts
@@ -19,6 +20,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from backend.data.records import GROUP_PREFIX
 
 SPLITS = ("train", "val", "test")
 MANIFEST_COLUMNS = ("source_path", "crop_path", "age", "gender", "label", "split")
@@ -41,6 +44,16 @@ class PreparedData:
     @property
     def genders(self) -> np.ndarray:
         return self.manifest["gender"].fillna("").astype(str).to_numpy()
+
+    def groups(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """The group labels of some manifest rows, by attribute: gender ('M', 'F', '')
+        and every group_<attribute> column."""
+        out = {"gender": self.genders[rows]}
+        for column in self.manifest.columns:
+            if str(column).startswith(GROUP_PREFIX):
+                labels = self.manifest[column].fillna("").astype(str).to_numpy()
+                out[str(column)[len(GROUP_PREFIX):]] = labels[rows]
+        return out
 
     @property
     def n_classes(self) -> int:

@@ -23,7 +23,7 @@ from backend.data.images import load_image
 from backend.data.oversample import (OVERSAMPLE_MODES, augmented_copies, copy_sources,
                                      fill_copies)
 from backend.data.readers import SOURCES, read_source
-from backend.data.records import LabelledImage, Skipped
+from backend.data.records import LabelledImage, Skipped, group_columns
 from backend.dataset import write_prepared
 from backend.params import InvalidParameterError, check_bool, check_choice, check_float, check_int
 
@@ -227,6 +227,7 @@ def prepare(config: PreprocessConfig, out_dir: Path, cache_dir: Path, *,
         "label": labels[row_kept],
         "split": splits,
         "copy_of": copy_of,
+        **group_columns([kept[i] for i in row_kept]),
     })
     summary_counts = summarize(labels[row_kept], genders[row_kept], splits, scheme.n_classes)
     result = PreprocessResult(
@@ -350,6 +351,7 @@ def _write_unused(out_dir: Path, kept, crop_paths, labels, genders, unused: np.n
         "dropped_by": ["max_faces" if i not in in_sample else
                        "downsample" if i in after_gender else "gender_rebalance"
                        for i in unused],
+        **group_columns([kept[i] for i in unused]),
     })
     frame.to_csv(out_dir / "unused.csv", index=False)
 

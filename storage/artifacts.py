@@ -40,3 +40,11 @@ def list_artifacts(db: Database, run_id: int | None = None, job_id: int | None =
             query = query.where(column == value)
     with db.transaction(write=False) as session:
         return [Artifact.from_row(row) for row in session.scalars(query)]
+
+
+def find_predictions(db: Database, run_id: int, scope: str = "test") -> Artifact | None:
+    """The newest per-face predictions table a run recorded for a metrics scope ('test',
+    'test+prior:source', 'external:csv'...), or None."""
+    found = [a for a in list_artifacts(db, run_id=run_id, kind="predictions")
+             if (a.meta.get("scope") or a.meta.get("split")) == scope]
+    return found[-1] if found else None

@@ -9,20 +9,24 @@ from PIL import Image
 
 
 def make_csv_source(root: Path, n: int = 40, size: int = 48, seed: int = 0,
-                    ages: tuple[int, ...] = (5, 25, 45, 65, 85)) -> Path:
+                    ages: tuple[int, ...] = (5, 25, 45, 65, 85),
+                    extra: dict[str, tuple[str, ...]] | None = None) -> Path:
     """n small JPEGs with ages over every class and both genders, plus manifest.csv.
 
     Image i is about `ages[i % len(ages)]` years old; repeat an age for a class mix
-    that is not even.
+    that is not even. `extra` adds columns (e.g. {'race': ('A', 'B')}): image i gets
+    value i % len(values) of each.
     """
     rng = np.random.default_rng(seed)
     root.mkdir(parents=True, exist_ok=True)
-    lines = ["path,age,gender"]
+    extra = extra or {}
+    lines = [",".join(["path", "age", "gender", *extra])]
     for i in range(n):
         pixels = rng.integers(0, 255, (size, size, 3), dtype=np.uint8)
         Image.fromarray(pixels).save(root / f"img{i:03d}.jpg", quality=90)
         age = ages[i % len(ages)] + i % 7
-        lines.append(f"img{i:03d}.jpg,{age},{'MF'[(i // len(ages)) % 2]}")
+        lines.append(",".join([f"img{i:03d}.jpg", str(age), "MF"[(i // len(ages)) % 2],
+                               *(values[i % len(values)] for values in extra.values())]))
     (root / "manifest.csv").write_text("\n".join(lines) + "\n")
     return root / "manifest.csv"
 

@@ -178,7 +178,8 @@ def mix_accuracy(y_true: Any, y_pred: Any, weights: Any, tolerance: int = 0
 
 def evaluate_under_prior(y_true: Any, probs: Any, n_classes: int, prior: TargetPrior, *,
                          genders: Any = None, grey_probs: Any = None,
-                         temperature: float = 1.0) -> tuple[dict[str, Any], np.ndarray]:
+                         temperature: float = 1.0, groups: Any = None
+                         ) -> tuple[dict[str, Any], np.ndarray]:
     """evaluate_probs of the probabilities corrected to `prior` (colour and grey), and the
     corrected probabilities.
 
@@ -193,7 +194,7 @@ def evaluate_under_prior(y_true: Any, probs: Any, n_classes: int, prior: TargetP
     fixed = prior.apply(probs)
     grey = None if grey_probs is None else prior.apply(grey_probs)
     metrics = evaluate_probs(y_true, fixed, n_classes, genders=genders, grey_probs=grey,
-                             temperature=temperature)
+                             temperature=temperature, groups=groups)
     if prior.weights is None:
         return metrics, fixed
     metrics["target_prior"] = prior.to_dict()

@@ -34,6 +34,14 @@ def utk_prepared(tmp_path_factory):
 
 
 @pytest.mark.shared_data
+def test_real_faces_keep_their_race_as_a_group(utk_prepared):
+    """Check that UTKFace's race names reach the prepared manifest as group_race."""
+    manifest = utk_prepared[2]
+    assert set(manifest["group_race"]) <= {"White", "Black", "Asian", "Indian", "Others", ""}
+    assert {"White", "Black", "Asian", "Indian"} <= set(manifest["group_race"])
+
+
+@pytest.mark.shared_data
 def test_every_class_is_exactly_half_women(utk_prepared):
     """Check that after rebalancing each class holds as many women as men."""
     _, result, manifest, _, _ = utk_prepared
@@ -151,6 +159,24 @@ def test_summary_records_the_class_counts_before_balancing(tmp_path):
     summary = json.loads((tmp_path / "ds" / "summary.json").read_text())
     assert summary["source_class_counts"] == {"0": 10, "1": 40, "2": 10, "3": 10, "4": 10}
     assert sum(result.splits[s]["1"] for s in result.splits) < 40  # balancing dropped some
+
+
+def test_group_labels_reach_the_manifest_and_the_unused_rows(tmp_path):
+    """Check that a manifest's extra column is written as group_<name> for every prepared
+    face and every unused one, and read back as a group with gender."""
+    from backend.dataset import load_prepared
+
+    csv = make_csv_source(tmp_path / "src", n=80, ages=(5, 25, 25, 25, 45, 65, 85, 25),
+                          extra={"skin_tone": ("I", "II", "III")})
+    prepare(PreprocessConfig(source="csv", path=str(csv), detector="none", image_size=32),
+            tmp_path / "ds", tmp_path / "cache")
+    data = load_prepared(tmp_path / "ds")
+    unused = pd.read_csv(tmp_path / "ds" / "unused.csv", keep_default_na=False)
+    assert set(data.manifest["group_skin_tone"]) == set(unused["group_skin_tone"]) == \
+        {"I", "II", "III"}
+    groups = data.groups(data.split_indices("test"))
+    assert set(groups) == {"gender", "skin_tone"}
+    assert len(groups["skin_tone"]) == len(data.split_indices("test"))
 
 
 def test_unreadable_image_is_skipped_not_fatal(tmp_path):

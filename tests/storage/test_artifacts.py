@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from storage.artifacts import add_artifact, list_artifacts
+from storage.artifacts import add_artifact, find_predictions, list_artifacts
 from storage.errors import ArtifactPathError, DatasetNotFound, JobNotFound, RunNotFound
 from storage.jobs import create_job
 from storage.runs import create_run
@@ -55,3 +55,18 @@ def test_list_artifacts_filters(db, dataset):
     assert list_artifacts(db, job_id=job.id) == [weights]
     assert list_artifacts(db, dataset_id=dataset.id) == [crops]
 
+
+
+def test_find_predictions_takes_the_newest_table_of_the_scope(db, dataset, agerec_home):
+    """Check that a run's predictions table is found by its scope (the newest of it),
+    and a scope never evaluated gives None."""
+    run = create_run(db, dataset.id, "train", "vgg16")
+    folder = agerec_home / "runs" / str(run.id)
+    add_artifact(db, "predictions", folder / "old.csv", run_id=run.id, meta={"split": "test"})
+    newest = add_artifact(db, "predictions", folder / "predictions.csv", run_id=run.id,
+                          meta={"split": "test", "scope": "test"})
+    prior = add_artifact(db, "predictions", folder / "p.csv", run_id=run.id,
+                         meta={"split": "test", "scope": "test+prior:source"})
+    assert find_predictions(db, run.id) == newest
+    assert find_predictions(db, run.id, "test+prior:source") == prior
+    assert find_predictions(db, run.id, "external:csv") is None

@@ -1,4 +1,4 @@
 """One module per `agerec` subcommand group; each has `register(subparsers)`."""
-from worker.commands import datasets, foreground, jobs, predict, runs, worker_dashboard
+from worker.commands import compare, datasets, foreground, jobs, predict, runs, worker_dashboard
 
-COMMANDS = (foreground, predict, datasets, runs, jobs, worker_dashboard)
+COMMANDS = (foreground, predict, compare, datasets, runs, jobs, worker_dashboard)

@@ -38,13 +38,34 @@ def _preprocess_text(out: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _ci(interval) -> str:
+    return f" (95% CI {100 * interval[0]:.1f}-{100 * interval[1]:.1f})" if interval else ""
+
+
 def _metrics_text(out: dict[str, Any]) -> str:
     per_class = " ".join(f"{100 * a:.1f}" if a is not None else "-"
                          for a in out.get("per_class_accuracy") or [])
-    text = (f"run {out['run_id']}: accuracy {100 * out['accuracy']:.2f}%, one-off "
-            f"{100 * out['one_off_accuracy']:.2f}%, macro-F1 {out['macro_f1']:.3f}, "
+    text = (f"run {out['run_id']}: accuracy {100 * out['accuracy']:.2f}%"
+            f"{_ci(out.get('accuracy_ci95'))}, one-off {100 * out['one_off_accuracy']:.2f}%"
+            f"{_ci(out.get('one_off_ci95'))}, macro-F1 {out['macro_f1']:.3f}, "
             f"n={out['n']}\n  per class: {per_class}")
+    text += "".join(f"\n  {line}" for line in _trust_lines(out))
     return f"[{out['scope']}] {text}" if "scope" in out else text
+
+
+def _trust_lines(out: dict[str, Any]) -> list[str]:
+    """The largest gap between groups of each attribute, and the calibration."""
+    lines = []
+    for attribute, gap in (out.get("max_gap") or {}).items():
+        groups = out["per_group"][attribute]
+        worst, best = gap["worst"], gap["best"]
+        lines.append(f"largest {attribute} gap: {100 * gap['gap']:.1f} points{_ci(gap['ci95'])}, "
+                     f"{worst} {100 * groups[worst]['accuracy']:.1f}% (n={groups[worst]['n']}) "
+                     f"vs {best} {100 * groups[best]['accuracy']:.1f}% (n={groups[best]['n']})")
+    if out.get("ece") is not None:
+        lines.append(f"calibration: ECE {out['ece']:.3f}, {out['ece_calibrated']:.3f} after "
+                     f"the temperature {out['temperature']:.2f} fitted on validation")
+    return lines
 
 
 def _gradcam_text(out: dict[str, Any]) -> str:

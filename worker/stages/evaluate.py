@@ -32,6 +32,7 @@ def _evaluate_external(ctx: StageContext, run, params: dict[str, Any], prior):
     from backend.data.crop_cache import CropSpec, extract_crops
     from backend.data.images import load_image
     from backend.data.readers import read_source
+    from backend.data.records import GROUP_PREFIX, group_columns
     from backend.evaluation.evaluate import predictions_frame
     from backend.evaluation.priors import evaluate_under_prior
 
@@ -55,6 +56,7 @@ def _evaluate_external(ctx: StageContext, run, params: dict[str, Any], prior):
     images = np.stack([load_image(o.crop_path) for _, o in kept])
     y = scheme.assign(np.array([r.age for r, _ in kept], dtype=np.int64))
     genders = np.array([r.gender or "" for r, _ in kept], dtype=object)
+    columns = group_columns([r for r, _ in kept])
     ctx.progress(0, 2, "predict")
     probs = predict(ctx, run, images)
     ctx.progress(1, 2, "predict")
@@ -62,13 +64,18 @@ def _evaluate_external(ctx: StageContext, run, params: dict[str, Any], prior):
     ctx.progress(2, 2, "predict")
     metrics, probs = evaluate_under_prior(
         y, probs, scheme.n_classes, prior, genders=genders if np.any(genders != "") else None,
-        grey_probs=grey, temperature=run_temperature(ctx, run))
+        grey_probs=grey, temperature=run_temperature(ctx, run),
+        groups={c[len(GROUP_PREFIX):]: v for c, v in columns.items()})
     metrics["skipped"] = len(records) - len(kept) + len(read.skipped)
     scope = prior.scope(f"external:{params['source']}")
     runs.record_metrics(db, run.id, scope, metrics)
     frame = predictions_frame(list(range(len(kept))), y, probs)
     frame["source_path"] = [r.path for r, _ in kept]
     frame["crop_path"] = [o.crop_path for _, o in kept]
+    frame["age"] = [r.age for r, _ in kept]
+    frame["gender"] = genders
+    for column, labels in columns.items():
+        frame[column] = labels
     out = run_dir(ctx, run) / f"predictions-{file_part(scope)}.csv"
     frame.to_csv(out, index=False)
     artifacts.add_artifact(db, "predictions", out, run_id=run.id,

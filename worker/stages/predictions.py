@@ -21,8 +21,10 @@ if TYPE_CHECKING:  # the backend loads lazily, inside the stage bodies
     from backend.evaluation.priors import TargetPrior
 
 METRIC_KEYS = ("accuracy", "one_off_accuracy", "per_class_accuracy", "confusion_matrix",
-               "macro_f1", "qwk", "greyscale_accuracy", "n", "ece", "ece_calibrated",
-               "temperature", "calibration")
+               "macro_f1", "qwk", "greyscale_accuracy", "n", "balanced_accuracy",
+               "accuracy_ci95", "one_off_ci95", "balanced_accuracy_ci95", "per_class_ci95",
+               "per_class_n", "per_group", "max_gap", "ece", "ece_calibrated", "temperature",
+               "calibration")
 # Under a target prior: the accuracies expected on a population with its class mix.
 PRIOR_KEYS = tuple(f"{who}population_{what}" for who in ("", "as_trained_")
                    for what in ("accuracy", "accuracy_ci95", "one_off_accuracy"))
@@ -133,7 +135,8 @@ def evaluate_split(ctx: StageContext, run: Run, split: str = "test",
     ctx.progress(2, 2, f"evaluate {split}")
     metrics, probs = evaluate_under_prior(labels, probs, data.n_classes, prior,
                                           genders=data.genders[rows], grey_probs=grey,
-                                          temperature=run_temperature(ctx, run, data))
+                                          temperature=run_temperature(ctx, run, data),
+                                          groups=data.groups(rows))
     scope = prior.scope(split)
     frame = predictions_frame(data.manifest.iloc[rows], labels, probs)
     name = "predictions.csv" if scope == "test" else f"predictions-{file_part(scope)}.csv"

@@ -1,4 +1,5 @@
-"""CSV manifest reader: columns path, age, gender; any other column becomes an extra."""
+"""CSV manifest reader: columns path, age, gender; any other column (race, skin_tone...)
+becomes an extra and a group attribute of the per-group results."""
 from __future__ import annotations
 
 import csv
@@ -61,8 +62,10 @@ def parse_row(row: dict[Any, Any], base: Path, *, item: str,
     if not path.is_file():
         return Skipped(item, "missing_file", f"{where}: image {str(path)!r} does not exist")
     extras = {key: value for key, value in row.items() if key not in REQUIRED}
+    groups = {str(key).strip(): (value or "").strip() for key, value in extras.items()
+              if str(key).strip()}
     return LabelledImage(path=str(path), age=age, gender=GENDER_WORDS[text["gender"].lower()],
-                         extras=extras)
+                         extras=extras, groups=groups)
 
 
 def parse_age(text: str) -> int | None:

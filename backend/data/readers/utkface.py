@@ -84,9 +84,10 @@ def _fix_spelling(name: str) -> tuple[str, list[str]]:
 
 
 def _record(path: Path, labels: dict[str, Any]) -> LabelledImage:
-    """One LabelledImage with race, race name and capture time as extras."""
+    """One LabelledImage with race, race name and capture time as extras, and the race
+    name as its 'race' group ('' when the name lacks it)."""
     race = labels["race"]
-    extras = {"race": race, "race_name": None if race is None else RACES[race],
-              "datetime": labels["datetime"]}
+    race_name = None if race is None else RACES[race]
+    extras = {"race": race, "race_name": race_name, "datetime": labels["datetime"]}
     return LabelledImage(path=str(path), age=labels["age"], gender=labels["gender"],
-                         extras=extras)
+                         extras=extras, groups={"race": race_name or ""})

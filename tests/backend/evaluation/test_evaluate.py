@@ -34,3 +34,24 @@ def test_predictions_frame_columns_from_manifest_rows():
     assert list(frame.columns) == ["row", "source_path", "age", "true", "pred", "prob_0", "prob_1", "prob_2"]
     assert frame["row"].tolist() == [10, 11, 12, 13]
     assert frame["pred"].tolist() == [0, 1, 0, 2]
+
+
+def test_evaluate_probs_gives_intervals_groups_and_calibration():
+    """Check that the metrics carry a 95% interval on accuracy, one-off, balanced and
+    per-class accuracy, per-group results over gender and the given groups, and the ECE."""
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 200)
+    probs = rng.dirichlet(np.ones(3), 200)
+    probs[np.arange(100), y[:100]] += 2  # right on about the first half
+    probs /= probs.sum(axis=1, keepdims=True)
+    genders = np.where(np.arange(200) % 2, "M", "F")
+    result = evaluate_probs(y, probs, 3, genders=genders,
+                            groups={"race": np.where(np.arange(200) < 100, "A", "B")})
+    for key, interval in (("accuracy", "accuracy_ci95"), ("one_off_accuracy", "one_off_ci95"),
+                          ("balanced_accuracy", "balanced_accuracy_ci95")):
+        low, high = result[interval]
+        assert low <= result[key] <= high
+    assert len(result["per_class_ci95"]) == 3 and sum(result["per_class_n"]) == 200
+    assert set(result["per_group"]) == {"gender", "race"}
+    assert result["max_gap"]["race"]["worst"] == "B"
+    assert 0 <= result["ece"] <= 1 and result["calibration"]["temperature"] == 1.0

@@ -31,7 +31,8 @@ def members(tmp_path_factory):
     patch.setenv("AGEREC_HOME", str(home))
     patch.delenv("AGEREC_BROKER_URL", raising=False)
     patch.delenv("AGEREC_DATABASE_URL", raising=False)
-    csv = make_csv_source(home / "src", n=200, ages=SOURCE_AGES)
+    csv = make_csv_source(home / "src", n=200, ages=SOURCE_AGES,
+                          extra={"skin_tone": ("I", "II", "III")})
     ids = []
     with contextlib.redirect_stdout(io.StringIO()):
         assert main(["preprocess", "--source", "csv", "--path", str(csv), "--detector", "none",
@@ -71,6 +72,31 @@ def test_evaluate_reports_calibration_with_the_temperature_stored_with_the_run(m
     assert out["ece"] == calibration["ece_before"] and out["ece_calibrated"] == \
         calibration["ece_after"]
     assert len(calibration["bins_before"]) == 15 and calibration["coverage"][0]["n"] == out["n"]
+
+
+def test_evaluate_json_carries_intervals_and_per_group_results(members, capsys):
+    """Check that evaluate --json carries the headline intervals and, per attribute
+    (gender, and the manifest's extra column), each group's accuracy, one-off, n and
+    interval, and the largest gap with its interval."""
+    code, out = _json(capsys, "evaluate", "--run-id", str(members[0]))
+    assert code == 0
+    for key in ("accuracy_ci95", "one_off_ci95", "balanced_accuracy_ci95"):
+        assert len(out[key]) == 2 and out[key][0] <= out[key][1]
+    assert set(out["per_group"]) == {"gender", "skin_tone"}
+    tone = out["per_group"]["skin_tone"]
+    assert set(tone) == {"I", "II", "III"} and sum(g["n"] for g in tone.values()) == out["n"]
+    assert {"accuracy", "one_off_accuracy", "n", "ci95"} <= set(tone["I"])
+    if "skin_tone" in out["max_gap"]:  # each group needs 20 test faces to be ranked
+        assert {"gap", "ci95", "worst", "best"} <= set(out["max_gap"]["skin_tone"])
+
+
+def test_compare_two_members_on_their_shared_test_split(members, capsys):
+    """Check that agerec compare pairs the two members on the same test faces."""
+    code, out = _json(capsys, "compare", "--runs", *map(str, members))
+    assert code == 0 and out["baseline"] == members[0]
+    (pair,) = out["pairs"]
+    assert pair["run"] == members[1] and 0 <= pair["p_value"] <= 1
+    assert pair["verdict"] in ("better", "worse", "no clear difference")
 
 
 def test_ensemble_creates_a_run_that_evaluate_accepts(members, capsys):

@@ -49,6 +49,16 @@ def test_other_columns_become_extras(tmp_path, make_jpeg):
     assert read_csv_manifest(path).records[0].extras == {"subject": "x7"}
 
 
+def test_other_columns_are_carried_as_groups(tmp_path, make_jpeg):
+    """Check that extra columns (race, skin tone) become the record's groups, trimmed,
+    an empty cell an empty (unknown) label."""
+    path = _manifest(tmp_path, make_jpeg, "path,age,gender,race,skin_tone\n"
+                     "images/a.jpg,3,M, Asian ,IV\nimages/a.jpg,30,F,,II\n")
+    records = read_csv_manifest(path).records
+    assert [r.groups for r in records] == [{"race": "Asian", "skin_tone": "IV"},
+                                           {"race": "", "skin_tone": "II"}]
+
+
 def test_missing_columns_raise(tmp_path, make_jpeg):
     """Check that a header without age and gender names both and the file."""
     path = _manifest(tmp_path, make_jpeg, "path,years\nimages/a.jpg,3\n")

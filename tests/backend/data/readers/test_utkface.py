@@ -52,6 +52,15 @@ def test_reads_labels_from_a_well_formed_name(tmp_path, make_jpeg):
     assert record.extras == {"race": 2, "race_name": "Asian", "datetime": "20170116174525125"}
 
 
+def test_race_is_kept_as_a_group_by_its_name(tmp_path, make_jpeg):
+    """Check that the race field becomes the record's 'race' group, by name, and a
+    name without the race field has an empty (unknown) one."""
+    make_jpeg(tmp_path, "26_1_1_20170116174525125.jpg.chip.jpg")
+    make_jpeg(tmp_path, "39_1_20170116174525125.jpg.chip.jpg")
+    groups = sorted(r.groups["race"] for r in read_utkface(tmp_path).records)
+    assert groups == ["", "Black"]
+
+
 def test_gender_zero_is_male(tmp_path, make_jpeg):
     """Check that gender field 0 reads as 'M'."""
     result = _read_one(tmp_path, make_jpeg, "30_0_0_20170116174525125.jpg.chip.jpg")
