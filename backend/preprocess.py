@@ -20,6 +20,7 @@ from backend.data.classes import scheme_from
 from backend.data.crop_cache import CropSpec, extract_crops
 from backend.data.faces import DETECTORS
 from backend.data.images import load_image
+from backend.data.natural import reserve_natural
 from backend.data.oversample import (OVERSAMPLE_MODES, augmented_copies, copy_sources,
                                      fill_copies)
 from backend.data.readers import SOURCES, read_source
@@ -64,6 +65,10 @@ class PreprocessConfig:
     min_face_score: float | None = None  # drop photos whose face_score is below this
     allow_second_face: bool | None = None  # keep photos where a second face was found
     oversample: str = "none"  # 'none' (paper: not stated how), 'train', 'before_split_leak'
+    # Ours, not the paper's: after the balanced split, reserve the natural set (natural.csv)
+    # and add every other face balancing left out to the train split (train it with
+    # class_weights='balanced'). Val and test stay the balanced ones.
+    keep_all_faces: bool = False
     seed: int = 0  # one seed for sampling, balancing and splitting
     workers: int | None = None  # face-detection processes; None = one per core
 
@@ -81,6 +86,10 @@ class PreprocessConfig:
                 check_int(getattr(self, name), param=name, func=FUNC, low=1)
         check_int(self.seed, param="seed", func=FUNC, low=0)
         check_choice(self.oversample, OVERSAMPLE_MODES, param="oversample", func=FUNC)
+        check_bool(self.keep_all_faces, param="keep_all_faces", func=FUNC)
+        if self.keep_all_faces and self.oversample != "none":
+            raise InvalidParameterError("oversample", FUNC, "'none' with keep_all_faces (extra "
+                                        "faces replace copies)", self.oversample)
         scheme_from(self.classes)  # raises on a bad class spec
         self._check_face_filters()
 
@@ -209,9 +218,21 @@ def prepare(config: PreprocessConfig, out_dir: Path, cache_dir: Path, *,
     timings["balance"] = time.perf_counter() - t0
     progress(1, 1, "balance")
 
+    row_kept = index[rows]  # the detected face behind each manifest row
+    unused = np.setdiff1d(np.arange(len(kept)), index)
+    natural = None
+    if config.keep_all_faces:
+        natural, extra = reserve_natural(labels, row_kept[splits == "test"], unused,
+                                         scheme.n_classes, config.seed)
+        notes.append(f"keep_all_faces: {len(extra)} faces balancing left out join the train "
+                     f"split; {len(natural)} faces form the natural set (natural.csv)")
+        row_kept = np.concatenate([row_kept, extra])
+        splits = np.concatenate([splits, np.full(len(extra), "train")])
+        copy_of = np.concatenate([copy_of, np.full(len(extra), -1)])
+        unused = np.setdiff1d(unused, extra)
+
     # Write the arrays the trainer memory-maps, plus the unused rows for a natural test set.
     t0 = time.perf_counter()
-    row_kept = index[rows]  # the detected face behind each manifest row
     images = _load_crops([crop_paths[i] for i in row_kept], config.image_size, progress, cancel)
     is_copy = copy_of >= 0
     if is_copy.any():
@@ -229,6 +250,8 @@ def prepare(config: PreprocessConfig, out_dir: Path, cache_dir: Path, *,
         "copy_of": copy_of,
         **group_columns([kept[i] for i in row_kept]),
     })
+    if config.keep_all_faces:
+        manifest["extra"] = np.arange(len(row_kept)) >= len(rows)  # not in the balanced set
     summary_counts = summarize(labels[row_kept], genders[row_kept], splits, scheme.n_classes)
     result = PreprocessResult(
         out_dir=Path(out_dir), n_images=len(row_kept), splits=summary_counts["splits"],
@@ -239,8 +262,11 @@ def prepare(config: PreprocessConfig, out_dir: Path, cache_dir: Path, *,
         copies={split: int(np.sum(is_copy & (splits == split))) for split in SPLITS})
     write_prepared(Path(out_dir), images, manifest, scheme.to_dict(), config.to_dict(),
                    result.summary())
-    _write_unused(Path(out_dir), kept, crop_paths, labels, genders,
-                  np.setdiff1d(np.arange(len(kept)), index), sampled, kept_after_gender)
+    _write_unused(Path(out_dir), kept, crop_paths, labels, genders, unused, sampled,
+                  kept_after_gender)
+    if natural is not None:
+        _faces_frame(kept, crop_paths, labels, genders, natural).to_csv(
+            Path(out_dir) / "natural.csv", index=False)
     _write_skipped(Path(out_dir), skipped)
     timings["write"] = time.perf_counter() - t0
     (Path(out_dir) / "summary.json").write_text(json.dumps(result.summary(), indent=2))
@@ -342,18 +368,24 @@ def _write_unused(out_dir: Path, kept, crop_paths, labels, genders, unused: np.n
     """Detected faces left out by sampling or balancing: with the test split they form
     a natural-frequency test set."""
     in_sample, after_gender = set(sampled.tolist()), set(kept_after_gender.tolist())
-    frame = pd.DataFrame({
-        "source_path": [kept[i].path for i in unused],
-        "crop_path": [crop_paths[i] for i in unused],
-        "age": [kept[i].age for i in unused],
-        "gender": genders[unused] if len(unused) else [],
-        "label": labels[unused] if len(unused) else [],
-        "dropped_by": ["max_faces" if i not in in_sample else
-                       "downsample" if i in after_gender else "gender_rebalance"
-                       for i in unused],
-        **group_columns([kept[i] for i in unused]),
-    })
+    frame = _faces_frame(kept, crop_paths, labels, genders, unused)
+    frame["dropped_by"] = ["max_faces" if i not in in_sample else
+                           "downsample" if i in after_gender else "gender_rebalance"
+                           for i in unused]
+    for name, values in group_columns([kept[i] for i in unused]).items():
+        frame[name] = values
     frame.to_csv(out_dir / "unused.csv", index=False)
+
+
+def _faces_frame(kept, crop_paths, labels, genders, which: np.ndarray) -> pd.DataFrame:
+    """source_path, crop_path, age, gender and label of the detected faces `which`."""
+    return pd.DataFrame({
+        "source_path": [kept[i].path for i in which],
+        "crop_path": [crop_paths[i] for i in which],
+        "age": [kept[i].age for i in which],
+        "gender": genders[which] if len(which) else [],
+        "label": labels[which] if len(which) else [],
+    })
 
 
 def _write_skipped(out_dir: Path, skipped: list[Skipped]) -> None:

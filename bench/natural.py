@@ -8,28 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-
-def natural_sample(labels: np.ndarray, frequencies: np.ndarray, seed: int = 0) -> np.ndarray:
-    """Indices into `labels` whose class mix matches `frequencies`, as many as possible.
-
-    The largest n with n * f_c <= available_c for every class sets the size; each class
-    then contributes round(n * f_c) items, drawn with the seed.
-    """
-    labels = np.asarray(labels)
-    freqs = np.asarray(frequencies, dtype=np.float64)
-    freqs = freqs / freqs.sum()
-    available = np.bincount(labels, minlength=len(freqs))[: len(freqs)]
-    # The scarcest class (relative to its real share) limits the total size.
-    present = freqs > 0
-    # (a hair of slack so 10 / 0.1 is 100, not 99.999...)
-    n = int(np.floor(np.min(available[present] / freqs[present]) + 1e-9))
-    rng = np.random.default_rng(seed)
-    picked = []
-    for c in np.flatnonzero(present):
-        pool = np.flatnonzero(labels == c)
-        take = min(len(pool), int(round(n * freqs[c])))
-        picked.append(rng.choice(pool, size=take, replace=False))
-    return np.sort(np.concatenate(picked)) if picked else np.zeros(0, dtype=np.int64)
+from backend.data.natural import natural_sample  # noqa: F401 (re-exported)
 
 
 def _originals(manifest: pd.DataFrame) -> pd.DataFrame:
@@ -47,7 +26,10 @@ def _originals(manifest: pd.DataFrame) -> pd.DataFrame:
 
 def natural_test_frame(dataset_dir, source_label_counts: np.ndarray, seed: int = 0) -> pd.DataFrame:
     """Rows of the prepared dataset's test split plus its unused rows (never trained on),
-    sampled to the source's class frequencies."""
+    sampled to the source's class frequencies; the set preprocessing reserved
+    (natural.csv, with keep_all_faces) when there is one."""
+    if Path(f"{dataset_dir}/natural.csv").exists():
+        return pd.read_csv(f"{dataset_dir}/natural.csv", keep_default_na=False)
     manifest = _originals(pd.read_csv(f"{dataset_dir}/manifest.csv", keep_default_na=False))
     unused = pd.read_csv(f"{dataset_dir}/unused.csv", keep_default_na=False)
     pool = pd.concat([manifest[manifest["split"] == "test"], unused], ignore_index=True)

@@ -43,6 +43,11 @@ def _oversample_modes() -> tuple[str, ...]:
     return OVERSAMPLE_MODES
 
 
+def _class_weights() -> tuple[str, ...]:
+    from backend.training.config import CLASS_WEIGHTS
+    return CLASS_WEIGHTS
+
+
 def _cycle_lr_decays() -> tuple[str, ...]:
     from backend.training.schedules import CYCLE_LR_DECAYS
     return CYCLE_LR_DECAYS
@@ -85,6 +90,8 @@ PREP_OPTIONS = (
     Param("oversample", Choice(_oversample_modes), "none", help="augmented copies of under-cap "
           "classes: 'train' (train split only) or 'before_split_leak' (the paper's leak: copies "
           "reach val and test; never for a real result)"),
+    Param("keep_all_faces", Boolean(), help="ours: reserve a natural-mix test set, then "
+          "train on every other face balancing left out (train with class_weights=balanced)"),
 )
 # float16 compute and XLA: 'auto' = on a GPU only; the paper preset turns both off.
 PRECISION = (
@@ -128,6 +135,8 @@ JOB_PARAMS: dict[str, tuple[Param, ...]] = {
         Param("epochs", POSITIVE, help="override the preset's epochs"),
         Param("patience", POSITIVE, help="override the early-stopping patience"),
         Param("greyscale_aug", Boolean(), False, help="greyscale augmentation"),
+        Param("class_weights", Choice(_class_weights), help="'balanced': every class weighs "
+              "the same in the loss (for a keep_all_faces dataset); default: preset's"),
         *PRECISION,
         Param("cycle_lr_decay", Choice(_cycle_lr_decays), help="gradual unfreezing: 'paper' "
               "(every cycle at lr/10) or 'compounding' (lr/10 per cycle, ours); "

@@ -146,6 +146,31 @@ def feature_extractor(backbone: str, image_size: int, weights="none",
     return model
 
 
+def split_at_block(model: keras.Model, backbone: str, split_block: int
+                   ) -> tuple[keras.Model, keras.Model]:
+    """(bottom, top): `model` cut where block `split_block` of its backbone starts.
+
+    `bottom` maps the model's images to the input of that block (frozen: its
+    BatchNormalization layers run in inference mode); `top` maps that tensor to the
+    model's output. Both share `model`'s layers, so training `top` trains `model`.
+    """
+    from backend.models.efficientnet_lite import block_specs
+
+    func = "split_at_block"
+    spec = get_backbone(backbone, func=func)
+    check_choice(spec.name, [n for n, s in BACKBONES.items() if s.blocks], param="backbone",
+                 func=func)
+    split_block = check_int(split_block, param="split_block", func=func, low=1,
+                            high=spec.blocks - 1)
+    prefix = block_specs()[split_block].prefix
+    first = next(layer for layer in model.layers if layer.name.startswith(prefix))
+    boundary = first.input
+    bottom = keras.Model(model.input, boundary, name=f"{model.name}_bottom")
+    bottom.trainable = False
+    top = keras.Model(boundary, model.output, name=f"{model.name}_top")
+    return bottom, top
+
+
 def base_layers(model: keras.Model) -> list:
     """The backbone's layers in graph order: not the input, ours, or `predictions`."""
     return [

@@ -24,6 +24,7 @@ from backend.processes import process_pool
 DESCRIPTOR_SIZE = 128
 MODEL_NAME = "dlib_face_recognition_resnet_model_v1+shape_predictor_5_face_landmarks+hog"
 UPSAMPLE = 1  # one 2x upsampling lets HOG find the ~80 px faces of 128 px crops
+CHIP_SIZE, CHIP_PADDING = 150, 0.25  # the aligned chip dlib's descriptor network takes
 
 
 @lru_cache(maxsize=1)
@@ -44,8 +45,10 @@ def central_box(size: int, margin: float) -> tuple[int, int, int, int]:
     return round(start), round(start), round(start + face) - 1, round(start + face) - 1
 
 
-def _describe(crop: np.ndarray, margin: float) -> np.ndarray:
-    """One crop's descriptor: detect (or assume the centre), align, describe."""
+def _describe(crop: np.ndarray, margin: float, jitter: int = 0) -> np.ndarray:
+    """One crop's descriptor: detect (or assume the centre), align, describe; with
+    `jitter`, describe one random jitter of the aligned chip (dlib's own: a small shift,
+    scale and rotation, and a flip half the time) instead."""
     import dlib
 
     detector, predictor, network = _dlib_models()
@@ -56,19 +59,26 @@ def _describe(crop: np.ndarray, margin: float) -> np.ndarray:
     box = max(found, key=lambda r: r.area()) if found else dlib.rectangle(
         *central_box(crop.shape[0], margin))
     shape = predictor(crop, box)
+    if jitter:
+        # The chip compute_face_descriptor(crop, shape) would align, then dlib's jitter.
+        chip = dlib.get_face_chip(crop, shape, size=CHIP_SIZE, padding=CHIP_PADDING)
+        jittered = np.ascontiguousarray(dlib.jitter_image(chip, num_jitters=1)[0])
+        return np.asarray(network.compute_face_descriptor(jittered), dtype=np.float32)
     return np.asarray(network.compute_face_descriptor(crop, shape), dtype=np.float32)
 
 
-def _describe_many(crops: np.ndarray, margin: float) -> list[np.ndarray]:
+def _describe_many(crops: np.ndarray, margin: float, jitter: int = 0) -> list[np.ndarray]:
     """Descriptors of a chunk of crops (what one worker process runs)."""
-    return [_describe(crop, margin) for crop in crops]
+    return [_describe(crop, margin, jitter) for crop in crops]
 
 
-def crop_key(crop: np.ndarray) -> str:
-    """sha256 of the model name, the crop's shape and its bytes."""
+def crop_key(crop: np.ndarray, jitter: int = 0) -> str:
+    """sha256 of the model name, the crop's shape and its bytes (and the jitter's number)."""
     digest = hashlib.sha256(MODEL_NAME.encode())
     digest.update(str(crop.shape).encode())
     digest.update(np.ascontiguousarray(crop).tobytes())
+    if jitter:
+        digest.update(f"jitter{jitter}".encode())
     return digest.hexdigest()
 
 
@@ -97,20 +107,24 @@ def _check_images(images) -> np.ndarray:
 
 def face_descriptors(images: np.ndarray, *, cache_dir: str | os.PathLike | None = None,
                      workers: int = 1, progress: Callable[[int, int], None] | None = None,
-                     margin: float = 0.25, chunk: int = 64) -> np.ndarray:
+                     margin: float = 0.25, chunk: int = 64, jitter: int = 0) -> np.ndarray:
     """dlib's 128-d descriptors of uint8 face crops (N, S, S, 3) -> float32 (N, 128).
 
     `cache_dir` None computes everything; `workers` > 1 spreads the misses over
     that many processes; `progress(done, total)` is called as crops finish.
+    `jitter` k > 0 describes a random dlib jitter of each aligned face instead, cached
+    as the k-th (dlib draws it from its own generator: a fresh cache gives other
+    jitters, a cached one the same).
     """
     images = _check_images(images)
     workers = check_int(workers, param="workers", func="face_descriptors", low=1)
     margin = check_float(margin, param="margin", func="face_descriptors", low=0.0)
     chunk = check_int(chunk, param="chunk", func="face_descriptors", low=1)
+    jitter = check_int(jitter, param="jitter", func="face_descriptors", low=0)
     total, out = len(images), np.zeros((len(images), DESCRIPTOR_SIZE), np.float32)
     cache = Path(cache_dir) if cache_dir is not None else None
     # Cache hits first: only the misses cost any dlib time.
-    keys = [crop_key(crop) for crop in images] if cache is not None else [None] * total
+    keys = [crop_key(crop, jitter) for crop in images] if cache is not None else [None] * total
     missing = []
     for i, key in enumerate(keys):
         if cache is not None and _cache_path(cache, key).is_file():
@@ -120,7 +134,7 @@ def face_descriptors(images: np.ndarray, *, cache_dir: str | os.PathLike | None 
     done = total - len(missing)
     if progress:
         progress(done, total)
-    for idx, descriptors in _compute(images, missing, margin, workers, chunk):
+    for idx, descriptors in _compute(images, missing, margin, workers, chunk, jitter):
         for i, descriptor in zip(idx, descriptors):
             out[i] = descriptor
             if cache is not None:
@@ -131,16 +145,18 @@ def face_descriptors(images: np.ndarray, *, cache_dir: str | os.PathLike | None 
     return out
 
 
-def _compute(images: np.ndarray, missing: list[int], margin: float, workers: int, chunk: int):
+def _compute(images: np.ndarray, missing: list[int], margin: float, workers: int, chunk: int,
+             jitter: int = 0):
     """Yield (indices, descriptors) per chunk, in this process or a process pool."""
     chunks = [missing[s:s + chunk] for s in range(0, len(missing), chunk)]
     # A daemon process (a Celery prefork child) may not start processes of its own.
     if workers == 1 or len(chunks) <= 1 or current_process().daemon:
         for idx in chunks:
-            yield idx, _describe_many(images[idx], margin)
+            yield idx, _describe_many(images[idx], margin, jitter)
         return
     with process_pool(workers) as pool:  # its workers die with this process
-        futures = [(idx, pool.submit(_describe_many, images[idx], margin)) for idx in chunks]
+        futures = [(idx, pool.submit(_describe_many, images[idx], margin, jitter))
+                   for idx in chunks]
         for idx, future in futures:
             yield idx, future.result()
 

@@ -15,7 +15,7 @@ from backend.params import check_float, check_int
 class HeadConfig:
     """Sizes and regularisation of the classification head."""
 
-    conv_filters: int = 256  # filters of the 3x3 conv on the backbone's feature map
+    conv_filters: int = 256  # filters of the 3x3 conv on the backbone's feature map; 0 = none
     dense_units: tuple[int, ...] = (256, 128)  # one dense layer per entry, in order
     dropout: float = 0.5  # dropout rate after each dense layer
     l2: float = 1e-4  # L2 weight penalty on the conv and dense kernels
@@ -23,7 +23,7 @@ class HeadConfig:
 
 def _check(n_classes: int, cfg: HeadConfig, func: str) -> int:
     """Validate the class count and the config; return n_classes as an int."""
-    check_int(cfg.conv_filters, param="conv_filters", func=func, low=1)
+    check_int(cfg.conv_filters, param="conv_filters", func=func, low=0)
     for units in cfg.dense_units:
         check_int(units, param="dense_units", func=func, low=1)
     check_float(cfg.dropout, param="dropout", func=func, low=0.0, high=0.99)
@@ -48,11 +48,12 @@ def classification_head(x, n_classes: int, cfg: HeadConfig = HeadConfig()):
     from keras import layers, regularizers
 
     n_classes = _check(n_classes, cfg, "classification_head")
-    # One more convolution to adapt ImageNet features to faces; BN before ReLU.
-    x = layers.Conv2D(cfg.conv_filters, 3, padding="same", use_bias=False,
-                      kernel_regularizer=regularizers.L2(cfg.l2), name="head_conv")(x)
-    x = layers.BatchNormalization(name="head_bn")(x)
-    x = layers.ReLU(name="head_relu")(x)
+    if cfg.conv_filters:
+        # One more convolution to adapt ImageNet features to faces; BN before ReLU.
+        x = layers.Conv2D(cfg.conv_filters, 3, padding="same", use_bias=False,
+                          kernel_regularizer=regularizers.L2(cfg.l2), name="head_conv")(x)
+        x = layers.BatchNormalization(name="head_bn")(x)
+        x = layers.ReLU(name="head_relu")(x)
     # Average over space: the dense layers see one vector per face.
     x = layers.GlobalAveragePooling2D(name="head_pool")(x)
     return _dense_stack(x, n_classes, cfg)

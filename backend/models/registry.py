@@ -24,6 +24,8 @@ class BackboneSpec:
     trainable_top_layers: int | None  # base layers fine-tuned by default; None = no default
     offline_weights: bool  # pretrained weights obtainable without internet
     description: str  # one line for the command line and the dashboard
+    # Blocks a 'fine_tune_top' run can split the backbone between (0: cannot be split).
+    blocks: int = 0
 
 
 BACKBONES: dict[str, BackboneSpec] = {
@@ -65,6 +67,7 @@ BACKBONES: dict[str, BackboneSpec] = {
             trainable_top_layers=None,
             offline_weights=True,
             description="EfficientNet-Lite0 (our addition): small, ImageNet weights offline",
+            blocks=16,  # efficientnet_lite.block_specs(): the MBConv blocks, in order
         ),
         BackboneSpec(
             name="dlib_face",

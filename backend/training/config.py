@@ -4,8 +4,9 @@
 rebuilt from its folder. Presets:
 
 - `paper`: section 3.3 exactly, at 224 px (vgg19 and resnet152v2 only).
-- `cpu`: the best accuracy we expect within an hour on 2 CPU cores for ~9k
-  UTKFace crops: frozen, cached features + a cheap dense head.
+- `cpu`: the best accuracy we expect within 45 minutes on 2 CPU cores for ~9k
+  UTKFace crops: EfficientNet-Lite0's top blocks fine-tuned on its cached lower
+  blocks' output, and dlib descriptors under a dense head.
 - `smoke`: seconds, for tests: tiny images, random weights, one epoch.
 """
 from __future__ import annotations
@@ -16,12 +17,14 @@ from typing import Any
 
 from backend.data.augment_config import AugmentConfig
 from backend.models.head import HeadConfig
-from backend.models.registry import get_backbone
+from backend.models.registry import BACKBONES, get_backbone
 from backend.models.saliency import SaliencyConfig, check_saliency_size
-from backend.params import InvalidParameterError, check_choice, check_float, check_int
+from backend.params import (InvalidParameterError, check_bool, check_choice, check_float,
+                            check_int)
 from backend.training.schedules import CYCLE_LR_DECAYS
 
-SCHEDULES = ("fixed", "gradual_unfreeze", "frozen_features")
+SCHEDULES = ("fixed", "gradual_unfreeze", "frozen_features", "fine_tune_top")
+CLASS_WEIGHTS = ("none", "balanced")
 SALIENCY = ("map", "gate", "none")
 SWITCHES = ("auto", "on", "off")  # 'auto' = on only when a GPU is present
 PRESETS = ("paper", "cpu", "smoke")
@@ -60,7 +63,12 @@ class TrainConfig:
     head: HeadConfig = field(default_factory=HeadConfig)  # conv + dense head sizes
     augment: AugmentConfig = field(default_factory=AugmentConfig)  # per-class augmentation
     saliency_cfg: SaliencyConfig = field(default_factory=SaliencyConfig)  # saliency net shape
-    feature_passes: int = 1  # 'frozen_features': train passes cached (pass 0 clean, rest augmented)
+    feature_passes: int = 1  # cached train passes ('frozen_features', 'fine_tune_top'): pass_kinds
+    mirror_pass: bool = False  # pass 1 is the horizontal mirror of pass 0, not an augmented copy
+    dlib_jitter: bool = False  # dlib_face: augmented passes are dlib's jitter of the aligned chip
+    split_block: int = 8  # 'fine_tune_top': blocks below this index stay frozen and are cached
+    tta: bool = False  # test time: average the probabilities of each image and its mirror
+    class_weights: str = "none"  # 'balanced': each class weighs the same in the loss
     seed: int = 0  # seeds weights init, shuffling and augmentation
     mixed_precision: str = "auto"  # float16 compute: 'auto' (GPU only), 'on', 'off' ('off' in paper)
     xla: str = "auto"  # XLA-compiled train step: 'auto' (GPU only), 'on', 'off' ('off' in paper)
@@ -71,7 +79,7 @@ class TrainConfig:
         ints = {"image_size": spec.min_image_size, "epochs": 1, "batch_size": 1,
                 "initial_epochs": 1, "cycle_epochs": 1, "unfreeze_step": 1,
                 "max_stale_cycles": 1, "plateau_patience": 0, "early_stopping_patience": 0,
-                "feature_passes": 1, "seed": 0}
+                "feature_passes": 1, "split_block": 1, "seed": 0}
         for name, low in ints.items():
             self._set(name, check_int(getattr(self, name), param=name, func=func, low=low))
         for name in ("trainable_top_layers", "max_cycles"):
@@ -83,6 +91,9 @@ class TrainConfig:
                                                 func=func, low=1e-6, high=0.999))
         self._set("min_lr", check_float(self.min_lr, param="min_lr", func=func, low=0.0))
         check_choice(self.schedule, SCHEDULES, param="schedule", func=func)
+        check_choice(self.class_weights, CLASS_WEIGHTS, param="class_weights", func=func)
+        for name in ("mirror_pass", "dlib_jitter", "tta"):
+            self._set(name, check_bool(getattr(self, name), param=name, func=func))
         check_choice(self.cycle_lr_decay, CYCLE_LR_DECAYS, param="cycle_lr_decay", func=func)
         check_choice(self.mixed_precision, SWITCHES, param="mixed_precision", func=func)
         check_choice(self.xla, SWITCHES, param="xla", func=func)
@@ -99,9 +110,18 @@ class TrainConfig:
             # A descriptor is a fixed feature: only the head can train.
             check_choice(self.schedule, ("frozen_features",), param="schedule", func=func)
             check_choice(self.weights, ("none", "imagenet"), param="weights", func=func)
-        if self.schedule == "frozen_features":
+        if self.schedule in ("frozen_features", "fine_tune_top"):
             # Cached features need a fixed input to the backbone: no trained front end.
             check_choice(self.saliency, ("none",), param="saliency", func=func)
+        if self.schedule == "fine_tune_top":
+            # Only a backbone declared as blocks can be split at a block boundary.
+            splittable = [n for n, s in BACKBONES.items() if s.blocks]
+            check_choice(self.backbone, splittable, param="backbone", func=func)
+            check_int(self.split_block, param="split_block", func=func, low=1,
+                      high=spec.blocks - 1)
+        if self.dlib_jitter and spec.input_kind != "descriptor":
+            raise InvalidParameterError("dlib_jitter", func, "False for an image backbone "
+                                        "(dlib's jitter makes descriptor passes)", True)
         if self.saliency != "none":
             check_saliency_size(self.image_size, self.saliency_cfg, func=func)
         if not isinstance(self.weights, str) or not self.weights:
@@ -191,14 +211,14 @@ def _paper(spec) -> TrainConfig:
 
 
 def _cpu(spec) -> TrainConfig:
-    """Within an hour for the whole pipeline on 2 CPU cores and ~9k crops (21.7 min
-    measured on the shared UTKFace set, 7,830 balanced faces).
+    """Within 45 minutes for the whole pipeline on 2 CPU cores and ~9k crops.
 
-    Fine-tuning any ImageNet CNN at 224 px on 2 cores costs minutes per epoch, so
-    the backbone stays frozen and its pooled features are computed once per
-    (dataset, backbone, size, pass) and cached; the dense head then trains for
-    many epochs in seconds each. No saliency front end: it would have to train
-    with the backbone and defeat the cache.
+    Fine-tuning a whole ImageNet CNN on 2 cores costs minutes per epoch, so the image
+    member ('fine_tune_top') cuts EfficientNet-Lite0 at block `split_block`: the
+    lower blocks stay frozen and their output is computed once per pass and cached
+    (clean, mirrored and augmented passes), and only the top blocks and the head
+    train, at the crops' own 128 px. Test-time augmentation averages each face and
+    its mirror. The frozen-features schedule stays available (schedule=frozen_features).
     """
     if spec.input_kind == "descriptor":
         # dlib's 128-d descriptors (cached by crop hash): one clean pass, since
@@ -210,11 +230,27 @@ def _cpu(spec) -> TrainConfig:
             plateau_factor=0.3, plateau_patience=4, min_lr=1e-6, early_stopping_patience=12,
             saliency="none", weights="none", feature_passes=1,
             head=HeadConfig(dense_units=(256, 128), dropout=0.3, l2=1e-4))
-    # Image backbones (efficientnet_lite0 in the preset): ImageNet weights that load
-    # offline; 224 px, the scale the weights were trained at (crops are upsampled from
-    # 128 px, which costs time, not accuracy). Three train passes (one clean, two
-    # augmented with the per-class strengths) triple the head's data for ~2x the
-    # extraction time of a single pass over train + val + test.
+    if spec.blocks:
+        # EfficientNet-Lite0 split before block 8 (block5a): the frozen part's output
+        # is 8 x 8 x 80 per 128 px face, the top is blocks 8-15 and the 1280-filter
+        # conv. Four cached passes: clean, mirrored, two augmented.
+        return TrainConfig(
+            backbone=spec.name, image_size=128, epochs=8, schedule="fine_tune_top",
+            batch_size=64, learning_rate=3e-4, plateau_factor=0.3, plateau_patience=1,
+            min_lr=1e-6, early_stopping_patience=3, saliency="none", weights="imagenet",
+            feature_passes=4, mirror_pass=True, split_block=8, tta=True,
+            # Pooled top features straight into one dense layer: no extra conv.
+            head=HeadConfig(conv_filters=0, dense_units=(256,), dropout=0.3, l2=1e-4))
+    # Other image backbones: ImageNet weights frozen, pooled features cached once;
+    # 224 px, the scale the weights were trained at. Three train passes (one clean, two
+    # augmented with the per-class strengths) triple the head's data.
+    return frozen_features_config(spec)
+
+
+def frozen_features_config(spec) -> TrainConfig:
+    """The frozen-features image member: ImageNet backbone frozen at 224 px, its pooled
+    features computed once per pass and cached, a dense head trained on them (the cpu
+    preset's image member before fine-tuning; the ablation's first row)."""
     return TrainConfig(
         backbone=spec.name, image_size=spec.default_image_size, epochs=100,
         schedule="frozen_features", batch_size=64,

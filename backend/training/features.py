@@ -35,12 +35,15 @@ ProgressFor = Callable[[str, int], Callable[[int, "int | None"], None]]
 
 def feature_cache_key(dataset_dir: str | os.PathLike, split: str, backbone: str, image_size: int,
                       weights: str, pass_index: int, *, augment: AugmentConfig | None = None,
-                      seed: int = 0, rows: np.ndarray | None = None) -> str:
+                      seed: int = 0, rows: np.ndarray | None = None, kind: str = "",
+                      extra: dict[str, Any] | None = None) -> str:
     """A short hash naming one cached feature array.
 
     The dataset is identified by its folder and images.npy's size and mtime (a
     rewritten dataset gets new keys); augmented passes add the augmentation and
-    seed, random weights add the seed (they decide the random backbone).
+    seed, random weights add the seed (they decide the random backbone). `kind`
+    names a pass that is not the default of its index ('mirror'); `extra` adds what
+    else decides the array (e.g. the block a backbone is split at).
     """
     root = Path(dataset_dir).resolve()
     images = root / "images.npy"
@@ -56,6 +59,10 @@ def feature_cache_key(dataset_dir: str | os.PathLike, split: str, backbone: str,
         parts["augment"] = repr(augment)
     if pass_index > 0 or weights == "none":
         parts["seed"] = int(seed)
+    if kind:
+        parts["kind"] = kind
+    if extra:
+        parts.update({f"extra_{k}": v for k, v in sorted(extra.items())})
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:24]
 
 
@@ -91,16 +98,33 @@ def extract_features(extractor: keras.Model, images: np.ndarray | Iterable, batc
     return features
 
 
+PASS_KINDS = ("clean", "mirror", "augment", "jitter")
+
+
+def pass_kind(config: TrainConfig, pass_index: int) -> str:
+    """What cached train pass `pass_index` holds: 'clean' (pass 0), 'mirror' (pass 1 with
+    mirror_pass: every image flipped left to right), else an augmented copy: 'jitter'
+    (dlib's own jitter, dlib_jitter) or 'augment' (the per-class random transforms)."""
+    if pass_index == 0:
+        return "clean"
+    if pass_index == 1 and config.mirror_pass:
+        return "mirror"
+    return "jitter" if config.dlib_jitter else "augment"
+
+
 def image_pass(images: np.ndarray, labels: np.ndarray, *, n_classes: int, image_size: int,
                pass_index: int, augment: AugmentConfig, strengths: np.ndarray, seed: int,
-               batch_size: int, greyscale: bool = False) -> tf.data.Dataset:
+               batch_size: int, greyscale: bool = False, mirror: bool = False) -> tf.data.Dataset:
     """Float [0, 1] image batches of one pass, in array order (labels stay aligned):
-    pass 0 clean, later passes augmented with the per-class strengths."""
-    augmented = pass_index > 0
+    pass 0 clean, later passes augmented with the per-class strengths; mirror=True
+    flips the clean images left to right instead."""
+    augmented = pass_index > 0 and not mirror
     ds = make_dataset(images, labels, n_classes=n_classes, batch_size=batch_size,
                       training=augmented, augment=augment if augmented else None,
                       strengths=strengths, image_size=image_size,
                       seed=seed + pass_index, shuffle=False, greyscale=greyscale)
+    if mirror:
+        return ds.map(lambda x, y: tf.image.flip_left_right(x))
     return ds.map(lambda x, y: x)
 
 
@@ -108,6 +132,18 @@ def to_uint8(batches: Iterable) -> np.ndarray:
     """Float [0, 1] batches back to one uint8 array (for dlib, which wants crops)."""
     arrays = [np.asarray(b) for b in batches]
     return np.clip(np.rint(np.concatenate(arrays) * 255.0), 0, 255).astype(np.uint8)
+
+
+def class_weight_map(config: TrainConfig, labels: np.ndarray,
+                     n_classes: int) -> dict[int, float] | None:
+    """Keras's class_weight for `config.class_weights`: None ('none'), or for 'balanced'
+    n / (n_classes_present x n_c) per class, so each class weighs the same in the loss."""
+    if config.class_weights == "none":
+        return None
+    counts = np.bincount(np.asarray(labels, np.int64), minlength=n_classes)
+    present = counts > 0
+    return {c: float(counts.sum() / (present.sum() * counts[c])) if counts[c] else 0.0
+            for c in range(n_classes)}
 
 
 def feature_dataset(features: np.ndarray, labels: np.ndarray, n_classes: int,
@@ -144,13 +180,15 @@ def image_featurizer(config: TrainConfig, data: PreparedData, extractor: keras.M
     cfg = config
 
     def featurize(images, labels, rows, split, pass_index):
+        mirror = pass_kind(cfg, pass_index) == "mirror"
         key = feature_cache_key(data.root, split, cfg.backbone, cfg.image_size, cfg.weights,
-                                pass_index, augment=cfg.augment, seed=cfg.seed, rows=rows)
+                                pass_index, augment=cfg.augment, seed=cfg.seed, rows=rows,
+                                kind="mirror" if mirror else "")
         name = f"{cfg.backbone}-{cfg.image_size}-{split}-p{pass_index}-{key}.npy"
         batches = image_pass(images, labels, n_classes=data.n_classes,
                              image_size=cfg.image_size, pass_index=pass_index,
                              augment=cfg.augment, strengths=strengths, seed=cfg.seed,
-                             batch_size=cfg.batch_size)
+                             batch_size=cfg.batch_size, mirror=mirror)
         return extract_features(extractor, batches, cfg.batch_size, cache_dir / "features" / name,
                                 progress=progress_for(f"features_{split}", pass_index),
                                 cancel=cancel)
@@ -168,15 +206,20 @@ def descriptor_featurizer(config: TrainConfig, data: PreparedData, strengths: np
     workers = max(1, min(4, os.cpu_count() or 1))
 
     def featurize(images, labels, rows, split, pass_index):
-        if pass_index > 0:
+        kind = pass_kind(cfg, pass_index)
+        if kind == "mirror":
+            images = np.ascontiguousarray(np.asarray(images)[:, :, ::-1])
+        elif kind == "augment":
             # Augmented crops at the stored size, back to uint8 for dlib.
             images = to_uint8(image_pass(images, labels, n_classes=data.n_classes,
                                          image_size=images.shape[1], pass_index=pass_index,
                                          augment=cfg.augment, strengths=strengths,
                                          seed=cfg.seed, batch_size=cfg.batch_size)
                               .as_numpy_iterator())
+        # A jitter pass describes the clean crop's aligned chip, jittered by dlib.
         return face_descriptors(images, cache_dir=cache_dir / "descriptors", workers=workers,
-                                progress=progress_for(f"features_{split}", pass_index))
+                                progress=progress_for(f"features_{split}", pass_index),
+                                jitter=pass_index if kind == "jitter" else 0)
     return featurize
 
 

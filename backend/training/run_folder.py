@@ -7,6 +7,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from backend.data.augment import to_greyscale
 from backend.data.classes import ClassScheme
@@ -49,30 +50,40 @@ def load_run_model(run_dir: str | os.PathLike) -> keras.Model:
 
 
 def predict_probs(run_dir: str | os.PathLike, images: np.ndarray, *, greyscale: bool = False,
-                  batch_size: int = 64, cache_dir: str | os.PathLike | None = None) -> np.ndarray:
+                  batch_size: int = 64, cache_dir: str | os.PathLike | None = None,
+                  tta: bool | None = None) -> np.ndarray:
     """Class probabilities (N, C) float32 of uint8 face crops (N, S, S, 3).
 
     Image members resize the crops to their image size; dlib_face computes (and
     caches under cache_dir/descriptors) the crops' descriptors first. greyscale=True
-    predicts on grey copies, for the greyscale-robustness metric.
+    predicts on grey copies, for the greyscale-robustness metric. tta (None: the run's
+    config.tta) averages the probabilities of each crop and its left-right mirror.
     """
     greyscale = check_bool(greyscale, param="greyscale", func="predict_probs")
     batch_size = check_int(batch_size, param="batch_size", func="predict_probs", low=1)
     config, n_classes = load_run_config(run_dir)
+    tta = config.tta if tta is None else check_bool(tta, param="tta", func="predict_probs")
     model = load_run_model(run_dir)
     if get_backbone(config.backbone).input_kind == "descriptor":
         from backend.models.dlib_face import face_descriptors
 
-        crops = to_greyscale(np.asarray(images)) if greyscale else images
+        crops = to_greyscale(np.asarray(images)) if greyscale else np.asarray(images)
         cache = Path(cache_dir) / "descriptors" if cache_dir is not None else None
-        descriptors = face_descriptors(crops, cache_dir=cache)
-        probs = model.predict(descriptors, batch_size=batch_size, verbose=0)
-        return np.asarray(probs, dtype=np.float32)
+        views = [crops] + ([np.ascontiguousarray(crops[:, :, ::-1])] if tta else [])
+        # TensorFlow idles while dlib runs: use the cores for dlib.
+        workers = max(1, min(4, os.cpu_count() or 1))
+        probs = [model.predict(face_descriptors(view, cache_dir=cache, workers=workers),
+                               batch_size=batch_size, verbose=0) for view in views]
+        return np.mean(probs, axis=0).astype(np.float32)
     # Labels are unused by prediction; make_dataset wants some.
     ds = make_dataset(images, np.zeros(len(images), np.int64), n_classes=n_classes,
                       batch_size=batch_size, image_size=config.image_size, greyscale=greyscale)
-    probs = model.predict(ds.map(lambda x, y: x), verbose=0)
-    return np.asarray(probs, dtype=np.float32).reshape(len(images), n_classes)
+    views = [ds.map(lambda x, y: x)]
+    if tta:
+        views.append(ds.map(lambda x, y: tf.image.flip_left_right(x)))
+    probs = [np.asarray(model.predict(view, verbose=0), np.float32).reshape(len(images), n_classes)
+             for view in views]
+    return np.mean(probs, axis=0).astype(np.float32)
 
 
 def run_predictor(run_dir: str | os.PathLike):

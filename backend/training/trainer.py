@@ -10,8 +10,11 @@ and a checkpoint of the best epoch over the whole run (`best.weights.h5`).
   `unfreeze_step` more base layers at lr / 10 (or lr / 10**cycle with
   cycle_lr_decay='compounding'), until `max_stale_cycles`
   cycles bring no validation-accuracy gain. Each stage starts from the best weights.
-- 'frozen_features' (the cpu preset): backbone features (or dlib descriptors)
-  computed once and cached, then one stage trains the dense head on them.
+- 'frozen_features': backbone features (or dlib descriptors, the cpu preset's
+  dlib member) computed once and cached, then one stage trains the dense head on them.
+- 'fine_tune_top' (the cpu preset's image member): the backbone's lower blocks'
+  output cached once per pass, then one stage trains its top blocks and the head
+  on it (`top_features.py`).
 
 Run folder: config.json, scheme.json, history.json, state.json, last.keras,
 best.weights.h5 (the weights of the model `run_folder.load_run_model` rebuilds).
@@ -42,14 +45,16 @@ from backend.training.callbacks import (LAST_MODEL, CancelCallback, ProgressCall
                                         ResumeCheckpoint, ResumeState, TrainingCancelled,
                                         save_last_model, write_json)
 from backend.training.config import TrainConfig
-from backend.training.features import (cache_root, compose, descriptor_featurizer,
-                                       feature_dataset, feature_head, image_featurizer)
+from backend.training.features import (cache_root, class_weight_map, compose,
+                                       descriptor_featurizer, feature_dataset, feature_head,
+                                       image_featurizer)
 from backend.training.schedules import cycle_learning_rate, should_stop, unfreeze_plan
+from backend.training.top_features import TOP_WEIGHTS, train_top
 
 BEST_WEIGHTS = "best.weights.h5"
 HEAD_WEIGHTS = "head.weights.h5"  # the head's checkpoint while a frozen-features run trains
 RUN_FILES = ("config.json", "scheme.json", "history.json", "state.json", LAST_MODEL,
-             BEST_WEIGHTS, HEAD_WEIGHTS)
+             BEST_WEIGHTS, HEAD_WEIGHTS, TOP_WEIGHTS)
 KEEP = "keep"  # a stage that leaves layer trainability as built (a head on features)
 
 __all__ = ["TrainResult", "TrainingCancelled", "train"]
@@ -105,6 +110,9 @@ def train(config: TrainConfig, data: PreparedData, run_dir: str | os.PathLike, *
             keras.utils.set_random_seed(config.seed)
             if config.schedule == "frozen_features":
                 _train_on_features(run)
+            elif config.schedule == "fine_tune_top":
+                train_top(run, Stage(0, "top", 0, config.epochs, KEEP, config.learning_rate),
+                          BEST_WEIGHTS)
             else:
                 _train_end_to_end(run)
         state.done = True
@@ -169,6 +177,9 @@ class _Run:
         self.cache, self.weights_cache = cache, weights_cache
         self.xla = False
         self._mark = time.monotonic()
+        # 'balanced' class weights, from the train split's counts (None: every row weighs 1).
+        self.class_weight = class_weight_map(config, data.labels[data.split_indices("train")],
+                                             data.n_classes)
 
     def fit_stage(self, model: keras.Model, stage: Stage, train_ds, val_ds, best_path: Path) -> None:
         """Run one stage (or the rest of it, when resuming), then load the best weights."""
@@ -191,7 +202,7 @@ class _Run:
                 # The datasets shuffle themselves (seeded); fit must not try to.
                 model.fit(train_ds, validation_data=val_ds, epochs=stage.epochs, initial_epoch=start,
                           callbacks=self._callbacks(model, stage, best_path, start), verbose=0,
-                          shuffle=False)
+                          shuffle=False, class_weight=self.class_weight)
         except TrainingCancelled:
             # Mid-epoch weights and optimizer: resume redoes only the unfinished epoch.
             self.add_seconds(stage.name, started)

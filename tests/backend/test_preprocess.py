@@ -255,3 +255,48 @@ def test_max_faces_samples_among_detected_faces(tmp_path):
     sampled_out = (unused["dropped_by"] == "max_faces").sum()
     assert result.skipped["unreadable"] == 10 and sampled_out == 10
     assert result.n_images + len(unused) - sampled_out == 40
+
+
+@pytest.fixture(scope="module")
+def utk_all_faces(utk_prepared):
+    """The same 1,500 faces prepared with keep_all_faces."""
+    from dataclasses import replace
+
+    config, _, _, _, base = utk_prepared
+    prepare(replace(config, keep_all_faces=True), base / "all", base / "cache")
+    read = lambda name: pd.read_csv(base / "all" / name, keep_default_na=False)  # noqa: E731
+    return read("manifest.csv"), read("unused.csv"), read("natural.csv")
+
+
+@pytest.mark.shared_data
+def test_keep_all_faces_adds_left_out_faces_to_train_only(utk_prepared, utk_all_faces):
+    """Check that keep_all_faces keeps the balanced rows and their splits, and adds only
+    train rows, marked extra."""
+    _, _, manifest, _, _ = utk_prepared
+    everything, _, _ = utk_all_faces
+    balanced = everything[~everything["extra"].astype(bool)].drop(columns="extra")
+    pd.testing.assert_frame_equal(balanced.reset_index(drop=True), manifest)
+    added = everything[everything["extra"].astype(bool)]
+    assert len(added) > 0 and set(added["split"]) == {"train"}
+
+
+@pytest.mark.shared_data
+def test_keep_all_faces_reserves_the_benchmarks_natural_set(utk_prepared, utk_all_faces):
+    """Check that natural.csv is the natural set the benchmark draws from the balanced
+    dataset, that none of its faces trains, and that every face is used once."""
+    from bench.natural import natural_test_frame, source_class_counts
+
+    _, _, manifest, unused, base = utk_prepared
+    everything, left, natural = utk_all_faces
+    expected = natural_test_frame(base / "ds", source_class_counts(base / "ds"), seed=3)
+    assert sorted(natural["source_path"]) == sorted(expected["source_path"])
+    train = set(everything.loc[everything["split"] == "train", "source_path"])
+    assert not train & set(natural["source_path"])
+    assert len(everything) + len(left) == len(manifest) + len(unused)
+    assert set(left["source_path"]) <= set(natural["source_path"])
+
+
+def test_keep_all_faces_refuses_oversampling():
+    """Check that keep_all_faces with copies is refused, naming oversample."""
+    with pytest.raises(InvalidParameterError, match="'oversample' parameter"):
+        PreprocessConfig(source="utkface", path="/x", keep_all_faces=True, oversample="train")

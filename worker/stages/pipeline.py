@@ -39,8 +39,7 @@ def run_pipeline(ctx: StageContext, params: dict[str, Any]) -> dict[str, Any]:
     members = params.get("members") or list(preset_members(preset))
     seed = params.get("seed", 0)
     prep = preprocess_params(params)
-    # Precision switches go to every member; unset, each keeps its preset's.
-    switches = {name: params[name] for name in ("mixed_precision", "xla") if name in params}
+    switches = train_switches(params)
     # preprocess, each member, the ensemble and its explanation (with several members),
     # evaluate, gradcam
     explain = len(members) > 1 and defaults["explain_ensemble"]
@@ -69,6 +68,16 @@ def run_pipeline(ctx: StageContext, params: dict[str, Any]) -> dict[str, Any]:
             "gallery": gradcam.get("gallery")}
 
 
+def train_switches(params: dict[str, Any]) -> dict[str, Any]:
+    """What every member's train step takes from the launch besides its preset."""
+    # Precision switches go to every member; unset, each keeps its preset's.
+    switches = {name: params[name] for name in ("mixed_precision", "xla") if name in params}
+    if params.get("keep_all_faces"):
+        # The extra faces leave the train split's classes uneven: the loss evens them.
+        switches["class_weights"] = "balanced"
+    return switches
+
+
 def preprocess_params(params: dict[str, Any]) -> dict[str, Any]:
     """The preprocess step's job parameters: the launch's, else the preset's defaults."""
     preset = params.get("preset", "paper")
@@ -80,7 +89,8 @@ def preprocess_params(params: dict[str, Any]) -> dict[str, Any]:
             "limit": params.get("limit", defaults["limit"]),
             # 0 asks for every face, over the preset's sample.
             "max_faces": params.get("max_faces", defaults["max_faces"]) or None,
-            "oversample": params.get("oversample", "none")}
+            "oversample": params.get("oversample", "none"),
+            "keep_all_faces": params.get("keep_all_faces", False)}
     if params["source"] == "imdb-wiki":
         prep.update(FACE_FILTERS.get(preset, {}))
     # A filter given at launch wins (preprocess refuses one for another source).

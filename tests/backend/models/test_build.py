@@ -11,7 +11,7 @@ import tensorflow as tf
 
 from backend.models import weights as weights_mod
 from backend.models.build import (base_layers, build_model, count_trainable_base_layers,
-                                  feature_extractor, set_base_trainable)
+                                  feature_extractor, set_base_trainable, split_at_block)
 from backend.models.head import HeadConfig
 from backend.models.registry import get_backbone
 from backend.models.saliency import SaliencyConfig
@@ -270,3 +270,24 @@ def test_efficientnet_imagenet_weights_load_offline(tmp_path):
     for name in ("stem_conv", "top_conv"):
         np.testing.assert_array_equal(model.get_layer(name).get_weights()[0],
                                       reference.get_layer(name).get_weights()[0])
+
+
+def test_split_at_block_composes_back_to_the_model():
+    """Check that EfficientNet-Lite0 cut before block 8 gives a frozen bottom ending at
+    block 7's output (stride 16, 80 channels) and a top whose output on it is the model's."""
+    pytest.importorskip("backend.models.efficientnet_lite")
+    model = build_model("efficientnet_lite0", 5, SIZE, saliency="none", head=HEAD)
+    bottom, top = split_at_block(model, "efficientnet_lite0", 8)
+    images = _images()
+    middle = bottom.predict(images, verbose=0)
+    assert middle.shape == (2, SIZE // 16, SIZE // 16, 80)
+    assert bottom.trainable_weights == [] and top.trainable_weights
+    np.testing.assert_allclose(top.predict(middle, verbose=0), model.predict(images, verbose=0),
+                               rtol=1e-4, atol=1e-5)
+
+
+def test_split_at_block_refuses_a_backbone_without_blocks():
+    """Check that split_at_block names the backbone when it cannot be split."""
+    model = build_model("vgg19", 5, SIZE, saliency="none", head=HEAD)
+    with pytest.raises(InvalidParameterError, match="'backbone' parameter of split_at_block"):
+        split_at_block(model, "vgg19", 8)

@@ -74,7 +74,7 @@ def test_second_call_reads_the_cache_and_computes_nothing(crops, descriptor, tmp
     """Check that a rerun with the same cache_dir returns the cached descriptors without dlib."""
     face_descriptors(crops, cache_dir=tmp_path)
 
-    def refuse(crop, margin):
+    def refuse(crop, margin, jitter=0):
         raise AssertionError("dlib was called on a cached crop")
 
     monkeypatch.setattr(dlib_face, "_describe", refuse)
@@ -86,6 +86,20 @@ def test_cache_holds_one_file_per_distinct_crop(crops, tmp_path):
     flipped = np.ascontiguousarray(crops[:, :, ::-1])
     face_descriptors(np.concatenate([crops, crops, flipped]), cache_dir=tmp_path)
     assert len(list(tmp_path.rglob("*.npy"))) == 2
+
+
+def test_jitter_describes_the_same_face_differently(crops, descriptor):
+    """Check that a jittered descriptor differs from the clean one yet stays the same
+    person by dlib's threshold (0.6)."""
+    jittered = face_descriptors(crops, jitter=1)
+    assert 0 < np.linalg.norm(jittered[0] - descriptor[0]) < 0.6
+
+
+def test_jitters_are_cached_apart_from_the_clean_descriptor(crops, tmp_path):
+    """Check that the clean descriptor and jitters 1 and 2 of one crop are three files."""
+    for jitter in (0, 1, 2):
+        face_descriptors(crops, cache_dir=tmp_path, jitter=jitter)
+    assert len(list(tmp_path.rglob("*.npy"))) == 3
 
 
 def test_progress_reports_done_and_total(crops):

@@ -54,6 +54,14 @@ def test_dense_head_has_no_convolution():
         "head_dense1", "head_dropout1", "head_dense2", "head_dropout2", "predictions"]
 
 
+def test_no_conv_layer_when_conv_filters_is_zero():
+    """Check that conv_filters=0 pools the feature map straight into the dense layers."""
+    model = _conv_model(cfg=HeadConfig(conv_filters=0, dense_units=(16,)))
+    names = [layer.name for layer in model.layers]
+    assert "head_conv" not in names and "head_bn" not in names
+    assert names[names.index("head_pool") + 1] == "head_dense1"
+
+
 def test_one_class_is_rejected():
     """Check that n_classes=1 raises an error naming the parameter and the bound."""
     with pytest.raises(InvalidParameterError, match=r"'n_classes' parameter of classification_head "

@@ -55,10 +55,47 @@ def test_paper_precision_stays_a_switch():
     assert (c.mixed_precision, c.xla) == ("on", "auto")
 
 
-def test_cpu_preset_uses_cached_frozen_features():
-    """Check that every cpu member trains a head on frozen features, without saliency."""
-    configs = [preset_config("cpu", m) for m in preset_members("cpu")]
-    assert {(c.schedule, c.saliency) for c in configs} == {("frozen_features", "none")}
+def test_cpu_preset_fine_tunes_the_image_member_on_cached_lower_blocks():
+    """Check that the cpu image member fine-tunes EfficientNet-Lite0's top from block 8 at
+    128 px with clean, mirrored and augmented passes and test-time mirroring."""
+    c = preset_config("cpu", "efficientnet_lite0")
+    assert (c.schedule, c.split_block, c.image_size, c.saliency) == ("fine_tune_top", 8, 128,
+                                                                     "none")
+    assert (c.mirror_pass, c.tta, c.feature_passes >= 2) == (True, True, True)
+
+
+def test_cpu_dlib_member_trains_a_head_on_cached_descriptors():
+    """Check that the cpu dlib member trains a dense head on frozen descriptors."""
+    c = preset_config("cpu", "dlib_face")
+    assert (c.schedule, c.saliency) == ("frozen_features", "none")
+
+
+def test_fine_tune_top_needs_a_backbone_made_of_blocks():
+    """Check that fine_tune_top refuses a backbone that cannot be split at a block."""
+    with pytest.raises(InvalidParameterError, match="'backbone' parameter of TrainConfig"):
+        preset_config("smoke", "vgg19", schedule="fine_tune_top")
+
+
+@pytest.mark.parametrize("split_block", [0, 16])
+def test_split_block_must_leave_blocks_on_both_sides(split_block):
+    """Check that split_block outside 1..15 is refused, naming the parameter."""
+    with pytest.raises(InvalidParameterError, match="'split_block' parameter"):
+        preset_config("smoke", "efficientnet_lite0", schedule="fine_tune_top",
+                      split_block=split_block)
+
+
+def test_dlib_jitter_is_refused_for_an_image_backbone():
+    """Check that dlib_jitter=True is refused for an image member."""
+    with pytest.raises(InvalidParameterError, match="'dlib_jitter' parameter"):
+        preset_config("smoke", "efficientnet_lite0", dlib_jitter=True)
+
+
+def test_class_weights_is_a_choice():
+    """Check that class_weights accepts 'none' and 'balanced' only."""
+    assert preset_config("smoke", "dlib_face", class_weights="balanced").class_weights == \
+        "balanced"
+    with pytest.raises(InvalidParameterError, match="'class_weights' parameter"):
+        preset_config("smoke", "dlib_face", class_weights="inverse")
 
 
 def test_config_round_trips_through_json():

@@ -40,3 +40,36 @@ def test_cache_key_depends_on_pass_and_backbone(tmp_path):
     key = lambda **kw: feature_cache_key(tmp_path, "train", kw.get("b", "vgg19"), 32,
                                          "imagenet", kw.get("p", 0))
     assert key() == key() and len({key(), key(p=1), key(b="efficientnet_lite0")}) == 3
+
+
+def test_pass_kinds_follow_the_config():
+    """Check that pass 0 is clean, pass 1 the mirror with mirror_pass, and later passes
+    augmented (dlib's jitter with dlib_jitter)."""
+    from backend.training.config import preset_config
+    from backend.training.features import pass_kind
+
+    image = preset_config("smoke", "efficientnet_lite0", mirror_pass=True)
+    dlib = preset_config("smoke", "dlib_face", mirror_pass=True, dlib_jitter=True)
+    plain = preset_config("smoke", "efficientnet_lite0")
+    assert [pass_kind(image, p) for p in range(3)] == ["clean", "mirror", "augment"]
+    assert [pass_kind(dlib, p) for p in range(3)] == ["clean", "mirror", "jitter"]
+    assert [pass_kind(plain, p) for p in range(2)] == ["clean", "augment"]
+
+
+def test_mirror_pass_has_its_own_cache_key(tmp_path):
+    """Check that a mirror pass and an augmented pass of the same index are cached apart."""
+    args = (tmp_path, "train", "efficientnet_lite0", 32, "none", 1)
+    assert feature_cache_key(*args, kind="mirror") != feature_cache_key(*args)
+
+
+def test_balanced_class_weights_make_every_class_weigh_the_same():
+    """Check that 'balanced' gives n / (C x n_c) per class, so each class's total weight is
+    equal, and 'none' gives no weights."""
+    from backend.training.config import preset_config
+    from backend.training.features import class_weight_map
+
+    labels = np.array([0] * 6 + [1] * 3 + [2] * 1)
+    weights = class_weight_map(preset_config("smoke", "dlib_face", class_weights="balanced"),
+                               labels, 3)
+    assert weights == pytest.approx({0: 10 / 18, 1: 10 / 9, 2: 10 / 3})
+    assert class_weight_map(preset_config("smoke", "dlib_face"), labels, 3) is None

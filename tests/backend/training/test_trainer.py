@@ -143,3 +143,33 @@ def test_dlib_member_trains_on_cached_descriptors(prepared, tmp_path):
     assert len(cached) == 32  # 24 train + 8 val crops
     assert probs.shape == (8, 3)
     np.testing.assert_allclose(probs.sum(axis=1), 1, rtol=1e-5)
+
+
+def test_tta_averages_each_image_and_its_mirror(prepared, tmp_path, tiny_backbone):
+    """Check that predict_probs with tta is the mean of the probabilities of the crops
+    and of their left-right mirrors."""
+    train(_tiny(epochs=1), prepared, tmp_path / "run")
+    images, _, _ = prepared.subset("test")
+    mirrored = np.ascontiguousarray(images[:, :, ::-1])
+    expected = (predict_probs(tmp_path / "run", images, tta=False)
+                + predict_probs(tmp_path / "run", mirrored, tta=False)) / 2
+    np.testing.assert_allclose(predict_probs(tmp_path / "run", images, tta=True), expected,
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_balanced_class_weights_reach_the_fit(prepared, tmp_path, tiny_backbone, monkeypatch):
+    """Check that class_weights='balanced' hands fit one weight per class of the train split."""
+    import keras
+
+    seen = {}
+    fit = keras.Model.fit
+
+    def spy(self, *args, **kwargs):
+        seen["class_weight"] = kwargs.get("class_weight")
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "fit", spy)
+    train(_tiny(epochs=1, class_weights="balanced"), prepared, tmp_path / "run")
+    counts = np.bincount(prepared.subset("train")[1], minlength=3)
+    expected = {c: counts.sum() / (3 * counts[c]) for c in range(3)}
+    assert seen["class_weight"] == pytest.approx(expected)

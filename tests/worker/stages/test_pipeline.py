@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from backend.preprocess import PreprocessConfig
 from worker.jobspecs import validate_params
-from worker.stages.pipeline import preprocess_params
+from worker.stages.pipeline import preprocess_params, train_switches
 
 
 def _prep(**launch):
@@ -82,3 +82,14 @@ def test_smoke_pipeline_skips_the_ensembles_occlusion(agerec_home):
     """Check that a smoke pipeline (seconds) makes only the GradCAM gallery of its members."""
     asked = _children_of_a_pipeline(agerec_home, "smoke")
     assert [p.get("method") for k, p in asked if k == "gradcam"] == ["gradcam"]
+
+
+def test_keep_all_faces_trains_members_with_balanced_class_weights():
+    """Check that a keep_all_faces launch prepares with it and trains every member with
+    balanced class weights, and that a plain launch leaves the preset's weights."""
+    params = validate_params("pipeline", {"source": "utkface", "path": "/x", "preset": "cpu",
+                                          "keep_all_faces": "true"})
+    assert _prep(keep_all_faces="true").keep_all_faces is True
+    assert train_switches(params) == {"class_weights": "balanced"}
+    assert "class_weights" not in train_switches(validate_params(
+        "pipeline", {"source": "utkface", "path": "/x", "preset": "cpu"}))

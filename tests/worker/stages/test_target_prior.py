@@ -11,13 +11,13 @@ EDGES, LABELS = [1, 20, 40, 100], ["1-19", "20-39", "40-99"]
 TRAIN = {"0": 8, "1": 8, "2": 9}
 
 
-def _run(app, summary: dict):
+def _run(app, summary: dict, config: dict | None = None):
     """A run on a recorded dataset whose summary is `summary`."""
     source = datasets.get_or_create_source(app.db, "utkface", "/data/utkface")
     dataset = datasets.create_dataset(app.db, source.id, params={}, summary=summary,
                                       class_scheme={"edges": EDGES, "labels": LABELS},
                                       n_images=30)
-    return runs.create_run(app.db, dataset.id, "train", "member")
+    return runs.create_run(app.db, dataset.id, "train", "member", config=config or {})
 
 
 def test_source_reads_the_recorded_source_and_train_counts(app):
@@ -54,3 +54,16 @@ def test_wrong_number_of_weights_names_the_runs_classes(app):
     with pytest.raises(InvalidParameterError, match=r"3 weights, one per class of the run's "
                        r"scheme \(1-19, 20-39, 40-99\)"):
         run_target_prior(app.db, run, "1,1,1,1,1", func="predict")
+
+
+def test_balanced_class_weights_make_the_training_prior_even(app):
+    """Check that a member trained with balanced class weights, and an ensemble of such
+    members, divide out an even training prior, not the skewed train split's."""
+    summary = {"splits": {"train": {"0": 10, "1": 80, "2": 10}},
+               "source_class_counts": {"0": 10, "1": 60, "2": 30}}
+    member = _run(app, summary, {"class_weights": "balanced"})
+    ensemble = runs.create_run(app.db, member.dataset_id, "ensemble", "meta",
+                               members=[member.id, member.id])
+    for run in (member, ensemble):
+        prior = run_target_prior(app.db, run, "source", func="predict")
+        assert prior.train_weights == pytest.approx((1 / 3, 1 / 3, 1 / 3))
