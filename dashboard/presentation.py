@@ -25,16 +25,18 @@ def pick_examples(items: pd.DataFrame, n: int = EXAMPLES) -> list[dict]:
 
 def build_report(run: dict, m: dict, lead: str, notes: list[str],
                  examples: list[tuple[str, bytes]], figures: list, *,
-                 mix: list[str] = ()) -> str:
+                 mix: list[str] = (), trust: list[report.Section] = ()) -> str:
     """The Present page as one offline HTML file: `figures` are the per-class bars and,
     optionally, the confusion heatmap; `examples` (sentence, PNG bytes) GradCAM faces;
-    `mix` the sentences on the model as trained and for the population's age mix."""
+    `mix` the sentences on the model as trained and for the population's age mix;
+    `trust` the "Who it works for" and "How sure it is" sections."""
     paper_name = paper_model_for(run["kind"], run["backbone"])
     sections = [
         report.Section("What “within one group” means", (plain_words.ONE_OFF_EXPLAINED,)),
         *([report.Section("Balanced classes or the population's age mix",
                           (*mix, plain_words.PRIOR_EXPLAINED))] if mix else []),
         report.Section("Accuracy per age group", figures=(figures[0],)),
+        *trust,
         report.Section("Where it goes wrong", tuple(notes), figures=tuple(figures[1:])),
         report.Section("What the model looks at", images=tuple(examples),
                        paragraphs=() if examples else ("No GradCAM examples yet.",)),

@@ -2,7 +2,7 @@
 grouped per-class bars and confusion matrices side by side."""
 import streamlit as st
 
-from dashboard import charts, data, metrics_table, widgets
+from dashboard import charts, data, metrics_table, trust_charts, trust_sections, widgets
 from dashboard.paper import PAPER_LABELS, TABLE1
 
 PAGE_SIZE = 25
@@ -57,10 +57,14 @@ def compare_ui(run_ids: list[int], with_paper: bool) -> None:
     if len({tuple(runs[i]["labels"]) for i in names}) > 1:
         st.warning("These runs use different age groups; classes are compared by position.")
     comparison_ui(names, metrics, labels, with_paper)
-    st.plotly_chart(charts.per_class_bars(
+    trust_sections.significance_ui(list(names), names, metrics)
+    bars = charts.per_class_bars(
         labels, {names[i]: metrics[i].get("per_class_accuracy") or [] for i in names},
         reference={f"paper {m}": TABLE1[m]["per_class_accuracy"] for m in TABLE1}
-        if with_paper and len(labels) == 5 else None), key="compare-bars")
+        if with_paper and len(labels) == 5 else None)
+    for i in names:
+        trust_charts.add_intervals(bars, names[i], metrics[i].get("per_class_ci95"))
+    st.plotly_chart(bars, key="compare-bars")
     mode = st.segmented_control("Confusion matrices", ["counts", "row %"], default="row %",
                                 required=True, key="compare-mode")
     ids = [i for i in names if metrics[i].get("confusion_matrix")]

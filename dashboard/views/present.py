@@ -4,7 +4,8 @@ from datetime import datetime, timezone
 
 import streamlit as st
 
-from dashboard import access, charts, data, plain_words, presentation, report, widgets
+from dashboard import (access, charts, data, plain_words, presentation, report, trust_charts,
+                       trust_sections, widgets)
 from dashboard.paper import TABLE1, paper_model_for
 
 EXAMPLES = presentation.EXAMPLES
@@ -92,20 +93,25 @@ def present_ui(run_id: int) -> None:
     lead = headline_ui(m, data.class_edges(k, run["dataset_id"]))
     mix = mix_ui(m, data.prior_metrics(k, run_id))
     paper_name = paper_model_for(run["kind"], run["backbone"])
-    figures = [charts.per_class_bars(labels, {"this model": m.get("per_class_accuracy") or []},
-                                     reference={f"paper {paper_name}":
-                                                TABLE1[paper_name]["per_class_accuracy"]}
-                                     if paper_name else None)]
+    figures = [trust_charts.add_intervals(
+        charts.per_class_bars(labels, {"this model": m.get("per_class_accuracy") or []},
+                              reference={f"paper {paper_name}":
+                                         TABLE1[paper_name]["per_class_accuracy"]}
+                              if paper_name else None),
+        "this model", m.get("per_class_ci95"))]
     if m.get("confusion_matrix"):
         figures.append(charts.confusion_heatmap(m["confusion_matrix"], labels, normalized=True,
                                                 title="Where each age group's faces went (% of row)"))
     st.plotly_chart(figures[0], key="present-bars")
     st.subheader("Known weak spots")
     notes = weak_spots_ui(m, labels)
+    trust = trust_sections.report_sections(
+        trust_sections.who_ui(m, labels, key="present"),
+        trust_sections.how_sure_ui(m, key="present", coverage=False))
     st.subheader("What the model looks at")
     examples = examples_ui(run, labels)
     export_ui(run, lambda: presentation.build_report(run, m, lead, notes, examples, figures,
-                                                     mix=mix))
+                                                     mix=mix, trust=trust))
 
 
 st.title("The results in plain words")

@@ -1,11 +1,12 @@
-"""Results of one run: headline numbers, per-class accuracy, confusion matrix, training
-curves, sub-groups, the paper's Table 1 and a sample of misclassified faces."""
+"""Results of one run: headline numbers with their intervals, per-class accuracy, a
+confusion matrix whose cells open their faces, training curves, who it works for, how
+sure it is, the paper's Table 1 and the error explorer."""
 import streamlit as st
 
-from dashboard import charts, data, metrics_table, plain_words, widgets
+from dashboard import (charts, data, explorer, metrics_table, plain_words, trust_charts,
+                       trust_sections, widgets)
 from dashboard.paper import TABLE1, paper_model_for
 
-SAMPLE_SIZE = 12
 
 
 def headline_ui(m: dict, paper: dict | None) -> None:
@@ -53,33 +54,18 @@ def population_ui(run_id: int, m: dict, pm: dict | None, labels: list[str]) -> N
                      if interval else ""))
 
 
-def confusion_ui(matrix, labels, *, key: str, title: str = "Confusion matrix") -> bool:
-    """The confusion heatmap with a counts / row-% switch; returns whether % is shown."""
+def confusion_ui(matrix, labels, *, key: str, title: str = "Confusion matrix"):
+    """The confusion heatmap with a counts / row-% switch, its cells clickable; returns
+    the (true, predicted) cell clicked, or None."""
     mode = st.segmented_control("Show", ["counts", "row %"], default="counts", key=key,
                                 required=True)
     normalized = mode == "row %"
-    st.plotly_chart(charts.confusion_heatmap(matrix, labels, normalized=normalized,
-                                             title=title), key=f"{key}-chart")
-    return normalized
-
-
-def misclassified_ui(run_id: int, labels: list[str]) -> None:
-    """A seeded sample of wrongly classified test faces with true and predicted group."""
-    k = data.key()
-    preds = data.predictions(k, run_id)
-    if preds is None or not {"true", "pred"} <= set(preds.columns):
-        st.info("This run has no predictions.csv yet.")
-        return
-    wrong = preds[preds["true"] != preds["pred"]]
-    st.caption(f"{len(wrong)} of {len(preds)} test faces misclassified; "
-               f"a sample of {min(SAMPLE_SIZE, len(wrong))}:")
-    sample = wrong.sample(min(SAMPLE_SIZE, len(wrong)), random_state=0) if len(wrong) else wrong
-    column = "crop_path" if "crop_path" in sample.columns else "source_path"
-    images = [(data.resolve_image(str(row[column]), k[1]),
-               f"true {widgets.class_name(labels, row['true'])} → "
-               f"predicted {widgets.class_name(labels, row['pred'])}")
-              for _, row in sample.iterrows() if column in sample.columns]
-    widgets.image_grid_ui(images, data.image_roots(k))
+    fig = trust_charts.clickable_cells(
+        charts.confusion_heatmap(matrix, labels, normalized=normalized, title=title),
+        matrix, labels)
+    event = st.plotly_chart(fig, key=f"{key}-chart", on_select="rerun",
+                            selection_mode="points")
+    return trust_charts.selected_cell(event)
 
 
 def results_ui(run_id: int) -> None:
@@ -92,20 +78,23 @@ def results_ui(run_id: int) -> None:
         st.info(f"Run #{run_id} has no test metrics yet (status: {run['status']}).")
         return
     headline_ui(m, paper)
+    if caption := trust_sections.intervals_caption(m):
+        st.caption(caption)
     pm = data.prior_metrics(k, run_id)
     population_ui(run_id, m, pm, labels)
     series = {run["name"]: m.get("per_class_accuracy") or []}
     if pm is not None:
         series["corrected for the population's age mix"] = pm.get("per_class_accuracy") or []
     left, right = st.columns(2)
+    cell = None
     with left:
-        st.plotly_chart(charts.per_class_bars(
+        st.plotly_chart(trust_charts.add_intervals(charts.per_class_bars(
             labels, series,
             reference={f"paper {paper_name}": paper["per_class_accuracy"]} if paper else None),
-            key="per-class")
+            run["name"], m.get("per_class_ci95")), key="per-class")
     with right:
         if m.get("confusion_matrix"):
-            confusion_ui(m["confusion_matrix"], labels, key="confusion")
+            cell = confusion_ui(m["confusion_matrix"], labels, key="confusion")
     left, right = st.columns(2)
     with left:
         history = data.history(k, run_id)
@@ -118,10 +107,12 @@ def results_ui(run_id: int) -> None:
         groups = {"men": gender.get("M"), "women": gender.get("F"),
                   "greyscale photos": m.get("greyscale_accuracy")}
         st.plotly_chart(charts.group_accuracy_bars(m.get("accuracy"), groups), key="groups")
+    trust_sections.who_ui(m, labels, key="results", table=True)
+    trust_sections.how_sure_ui(m, key="results")
     with st.expander("The paper's Table 1 (reference)", expanded=False):
         widgets.metrics_table_ui(metrics_table.paper_table())
-    st.subheader("Misclassified test faces")
-    misclassified_ui(run_id, labels)
+    st.subheader("Error explorer: which faces it gets wrong")
+    explorer.explorer_ui(run_id, labels, cell)
 
 
 st.title("Results")

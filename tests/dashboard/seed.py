@@ -63,7 +63,48 @@ def metrics_from(matrix: list[list[int]]) -> dict[str, Any]:
             "confusion_matrix": matrix,
             "confusion_matrix_normalized": [[v / sum(row) for v in row] for row in matrix],
             "macro_f1": accuracy - 0.01, "qwk": 0.8, "greyscale_accuracy": accuracy - 0.08,
-            "per_gender_accuracy": {"M": accuracy + 0.02, "F": accuracy - 0.02}, "n": total}
+            "per_gender_accuracy": {"M": accuracy + 0.02, "F": accuracy - 0.02}, "n": total,
+            **trust_metrics(matrix)}
+
+
+RACES = ("White", "Black", "Asian", "Indian")
+TEMPERATURE = 1.3
+
+
+def faces_of(matrix: list[list[int]]) -> list[dict[str, Any]]:
+    """One face per count of the matrix, true class by true class: runs whose matrices
+    have the same row sums hold the same faces (row, source path, true class), each with
+    a gender, a race and probabilities whose confidence varies."""
+    faces = []
+    for true, counts in enumerate(matrix):
+        for pred, count in enumerate(counts):
+            for _ in range(count):
+                row = len(faces)
+                sure = 0.3 + 0.65 * ((row * 37) % 100) / 100
+                probs = [round((1 - sure) / (len(counts) - 1), 4)] * len(counts)
+                probs[pred] = round(sure, 4)
+                faces.append({"row": row, "source_path": f"/data/{row}.jpg", "true": true,
+                              "pred": pred, "gender": "MF"[row % 2],
+                              "group_race": RACES[row % len(RACES)], "probs": probs})
+    return faces
+
+
+def trust_metrics(matrix: list[list[int]]) -> dict[str, Any]:
+    """The intervals, per-group results and calibration the evaluation computes, of the
+    faces of faces_of(matrix)."""
+    import numpy as np
+
+    from backend.evaluation.evaluate import evaluate_probs
+
+    faces = faces_of(matrix)
+    m = evaluate_probs([f["true"] for f in faces], np.array([f["probs"] for f in faces]),
+                       len(matrix), genders=[f["gender"] for f in faces],
+                       groups={"race": [f["group_race"] for f in faces]},
+                       temperature=TEMPERATURE)
+    keys = ("accuracy_ci95", "one_off_ci95", "balanced_accuracy_ci95", "per_class_ci95",
+            "per_class_n", "per_group", "max_gap", "ece", "ece_calibrated", "temperature",
+            "calibration")
+    return {key: m[key] for key in keys}
 
 
 def seed_dataset(db: Database, home: Path):
@@ -112,18 +153,14 @@ def write_run_files(run_dir: Path, home: Path, matrix: list[list[int]]) -> None:
     (run_dir / "history.json").write_text(json.dumps(history))
     crops = home / "cache" / "crops"
     crops.mkdir(parents=True, exist_ok=True)
-    lines = ["row,source_path,crop_path,true,pred,prob_0,prob_1,prob_2,prob_3,prob_4"]
-    row = 0
-    for true, counts in enumerate(matrix):
-        for pred, count in enumerate(counts):
-            for _ in range(min(count, 2)):
-                crop = crops / f"{row}.png"
-                if not crop.exists():
-                    crop.write_bytes(png((40 * true, 40 * pred, 128)))
-                probs = ["0.1"] * 5
-                probs[pred] = "0.6"
-                lines.append(f"{row},/data/{row}.jpg,{crop},{true},{pred},{','.join(probs)}")
-                row += 1
+    lines = ["row,source_path,crop_path,true,pred,gender,group_race,"
+             + ",".join(f"prob_{k}" for k in range(len(matrix)))]
+    for face in faces_of(matrix):
+        crop = crops / f"{face['row']}.png"
+        if not crop.exists():
+            crop.write_bytes(png((40 * face["true"], 40 * face["pred"], 128)))
+        lines.append(f"{face['row']},{face['source_path']},{crop},{face['true']},{face['pred']},"
+                     f"{face['gender']},{face['group_race']},{','.join(map(str, face['probs']))}")
     (run_dir / "predictions.csv").write_text("\n".join(lines) + "\n")
 
 

@@ -159,3 +159,33 @@ def test_a_deep_link_gets_the_app_navigation(dashboard, page):
     b.wait_rendered(page, "jobs", expect=[])
     nav = page.get_by_test_id("stSidebarNav").inner_text()
     assert ("Share" in nav, page.title()) == (True, "agerec")
+
+
+@pytest.mark.timeout(600)
+def test_clicking_a_confusion_cell_shows_that_cell_s_faces(tmp_path, chromium, page, shots):
+    """Check that a click on the Results page's confusion cell 'true 20-39, predicted
+    40-59' shows exactly that cell's faces, each captioned with both groups."""
+    from storage.runs import get_metrics
+    from tests.dashboard.seed import seed_home
+
+    home = tmp_path / "home"
+    run_id = seed_home(home, gallery=False, jobs=False)["runs"][-1]
+    count = get_metrics(open_home(home), run_id, "test")["confusion_matrix"][1][2]
+    with b.Dashboard(home) as server:
+        page.goto(f"{server.url}/?run={run_id}")  # Results is the default page
+        b.wait_rendered(page, "results")
+        chart = page.get_by_test_id("stPlotlyChart").filter(has_text="Confusion matrix")
+        chart.scroll_into_view_if_needed()
+        grid = chart.locator(".nsewdrag").first.bounding_box()
+        # Five rows (true, top to bottom) by five columns (predicted): row 1, column 2.
+        page.mouse.click(grid["x"] + grid["width"] * 2.5 / 5, grid["y"] + grid["height"] * 1.5 / 5)
+        heading = page.get_by_text("Faces of 20-39 taken for 40-59")
+        heading.wait_for()
+        b.wait_idle(page)
+        heading.scroll_into_view_if_needed()
+        shots.take(page, "results-clicked-cell")
+        captions = page.get_by_test_id("stImageCaption").all_inner_texts()
+        assert b.page_exceptions(page) == []
+    faces = [c for c in captions if c.startswith("true ")]
+    assert len(faces) == min(count, 24) > 0
+    assert all(c.startswith("true 20-39 → predicted 40-59") for c in faces)

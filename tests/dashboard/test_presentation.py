@@ -36,3 +36,29 @@ def test_report_carries_the_population_mix_sentences_when_given():
         mix=["As trained: 70 in 100", "For the population: 80 in 100"])
     assert "As trained: 70 in 100" in html and "For the population: 80 in 100" in html
     assert html_escape(plain_words.PRIOR_EXPLAINED) in html
+
+
+def test_report_has_who_it_works_for_and_how_sure_it_is_offline():
+    """Check that the report carries the two trust sections with their sentences (each
+    number with its n) and charts, and loads nothing from the network."""
+    import random
+    import re
+
+    from dashboard import trust_charts, trust_sections, trust_words
+    from tests.dashboard.seed import confusion, metrics_from
+
+    m = metrics_from(confusion(random.Random(0)))
+    labels = ["1-19", "20-39", "40-59", "60-79", "80-99"]
+    who = (trust_words.who_sentences(m, labels),
+           [trust_charts.group_bars(a, g) for a, g in m["per_group"].items()])
+    sure = (trust_words.how_sure_sentence(m), [trust_charts.reliability_diagram(m["calibration"])])
+    run = {"id": 3, "name": "ens", "kind": "ensemble", "backbone": "ensemble"}
+    html = presentation.build_report(
+        run, m, "7 in 10 faces", [], [], [charts.per_class_bars(labels, {"r": [0.5] * 5})],
+        trust=trust_sections.report_sections(who, sure))
+    assert "<h2>Who it works for</h2>" in html and "<h2>How sure it is</h2>" in html
+    for sentence in who[0]:
+        assert html_escape(sentence) in html and "n=" in sentence
+    assert html_escape(sure[0]) in html and "test faces" in sure[0]
+    assert "Accuracy by race (95% intervals)" in html and "perfectly calibrated" in html
+    assert not re.search(r'<script[^>]+src=|<link[^>]+href="?https?:', html)

@@ -45,3 +45,26 @@ def test_runs_table_is_paged(agerec_home):
     at = run_page("compare.py")
     assert len(at.dataframe[0].value) == 25
     assert at.number_input(key="compare-page").value == 1
+
+
+def test_each_run_is_tested_against_the_baseline_on_the_same_faces(seeded):
+    """Check that every other run gets a sentence and a table row with the paired
+    difference, its interval, McNemar's p and n, and 'better' only with an interval
+    above 0."""
+    at = run_page("compare.py")
+    assert "Is the difference real?" in [h.value for h in at.subheader]
+    baseline = at.selectbox(key="compare-significance-baseline").value
+    sentences = [m.value for m in at.markdown if m.value.startswith("- ")]
+    assert len(sentences) == 2 and all("n = 116 faces" in s for s in sentences)
+    table = at.table[0].value
+    assert len(table) == 2 and {"95% interval", "McNemar p", "verdict", "n"} <= set(table.columns)
+    for verdict, interval in zip(table["verdict"], table["95% interval"]):
+        low = float(interval.split(" to ")[0])
+        assert (verdict == "better") == (low > 0)
+    assert f"#{baseline} " not in " ".join(table.index)
+
+
+def test_per_class_bars_of_every_run_have_error_bars(seeded):
+    """Check that each compared run's per-class bars carry their intervals."""
+    bars = plotly_specs(run_page("compare.py"))[0]["data"]
+    assert all(len(b["error_y"]["array"]) == 5 for b in bars[:3])

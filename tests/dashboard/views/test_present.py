@@ -63,3 +63,19 @@ def test_present_without_a_prior_evaluation_shows_no_comparison(seeded):
     """Check that the comparison is left out until the population mix was evaluated."""
     texts = [m.value for m in run_page("present.py").markdown]
     assert not any("population's age mix" in t for t in texts)
+
+
+def test_present_says_who_it_works_for_and_how_sure_it_is(seeded):
+    """Check the two sections: per-group sentences with n and bars with intervals, and
+    the sentence on confidence with the reliability chart."""
+    from tests.dashboard.conftest import plotly_specs
+
+    at = run_page("present.py")
+    headers = [h.value for h in at.subheader]
+    assert "Who it works for" in headers and "How sure it is" in headers
+    texts = [m.value for m in at.markdown]
+    assert any(t.startswith("- It is") and "n=" in t for t in texts)
+    assert any("Its stated confidence is off by" in t for t in texts)
+    titles = [s["layout"]["title"]["text"] for s in plotly_specs(at)]
+    assert "Accuracy by gender (95% intervals)" in titles
+    assert any(t.startswith("How sure it is, and how often it is right") for t in titles)

@@ -26,11 +26,15 @@ def test_headline_shows_accuracy_and_one_off(seeded):
 
 
 def test_results_draw_every_chart(seeded):
-    """Check that per-class bars, the confusion heatmap, training curves and the group
-    bars are all drawn."""
+    """Check that per-class bars, the confusion heatmap, training curves, the group bars,
+    per-group bars with intervals, the reliability diagram and the coverage curve are all
+    drawn."""
     titles = [spec["layout"]["title"]["text"] for spec in plotly_specs(run_page("results.py"))]
     assert titles == ["Accuracy per age group", "Confusion matrix", "Training curves",
-                      "Accuracy by group"]
+                      "Accuracy by group", "Accuracy by gender (95% intervals)",
+                      "Accuracy by race (95% intervals)",
+                      "How sure it is, and how often it is right (n = 116 test faces)",
+                      "Answering only when sure enough"]
 
 
 def test_per_class_bars_include_the_paper_reference(seeded):
@@ -111,3 +115,44 @@ def test_per_class_bars_add_the_corrected_model(seeded):
     bars = plotly_specs(run_page("results.py"))[0]["data"]
     corrected = next(b for b in bars if b["name"] == "corrected for the population's age mix")
     assert corrected["y"] == [100 * v for v in pm["per_class_accuracy"]]
+
+
+def test_headline_numbers_have_their_intervals_and_n(seeded):
+    """Check that a caption gives the accuracy, one-off and balanced accuracy as ± with
+    the number of test faces."""
+    captions = [c.value for c in run_page("results.py").caption]
+    line = next(c for c in captions if c.startswith("95% intervals"))
+    assert "of the 116 test faces" in line and line.count("±") == 3
+
+
+def test_per_class_bars_have_error_bars(seeded):
+    """Check that the run's per-class bars carry asymmetric error bars, one per class."""
+    bars = plotly_specs(run_page("results.py"))[0]["data"][0]
+    assert len(bars["error_y"]["array"]) == 5 and len(bars["error_y"]["arrayminus"]) == 5
+
+
+def test_who_it_works_for_and_how_sure_it_is_are_shown(seeded):
+    """Check both sections: per-group sentences with n, and the calibration sentence."""
+    at = run_page("results.py")
+    headers = [h.value for h in at.subheader]
+    assert "Who it works for" in headers and "How sure it is" in headers
+    text = " ".join(m.value for m in at.markdown)
+    assert "women" in text and "n=58" in text
+    assert "Its stated confidence is off by" in text and "temperature 1.30" in text
+
+
+def test_group_filter_shows_that_group_s_faces(seeded):
+    """Check that choosing women, 60-79, mistakes only shows exactly those faces of the
+    predictions table, each caption a 60-79 face."""
+    import pandas as pd
+
+    home = seeded["gallery"].parents[1]
+    preds = pd.read_csv(home / "runs" / str(seeded["runs"][-1]) / "predictions.csv")
+    want = preds[(preds["gender"] == "F") & (preds["true"] == 3) & (preds["pred"] != 3)]
+    at = run_page("results.py")
+    at.selectbox(key="explorer-attribute").set_value("gender").run()
+    at.selectbox(key="explorer-group").set_value("F").run()
+    at.selectbox(key="explorer-age").set_value(3).run()
+    captions = captions_of_images(at)
+    assert len(captions) == len(want) > 0
+    assert all(c.startswith("true 60-79 → predicted") for c in captions)
