@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.trust import ece_cell, gap_cell, trust_table
+
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
 README = REPO / "README.md"
@@ -151,6 +153,7 @@ def natural_eval(ctx, prep: dict[str, Any], rows: dict[str, dict], seed: int):
     """Metrics of every run on the natural test set, and its (path, age) items."""
     from backend.evaluation.evaluate import evaluate_probs
     from bench.natural import natural_test_set
+    from bench.trust import natural_groups
     from storage import runs
     from worker.stages.predictions import predict
 
@@ -163,7 +166,9 @@ def natural_eval(ctx, prep: dict[str, Any], rows: dict[str, dict], seed: int):
         ctx.progress(i, len(rows), "natural test set")
         run = runs.get_run(app.db, row["run_id"])
         # Members come first in `rows`: the ensembles reuse their probabilities.
-        out[name] = evaluate_probs(labels, predict(ctx, run, images, memo=memo), len(counts))
+        out[name] = evaluate_probs(labels, predict(ctx, run, images, memo=memo), len(counts),
+                                   groups=natural_groups(frame),
+                                   temperature=runs.get_temperature(app.db, run.id) or 1.0)
         runs.record_metrics(app.db, run.id, "natural", out[name])
     ctx.progress(len(rows), len(rows), "natural test set")
     return out, list(zip(frame["source_path"], frame["age"].astype(int)))
@@ -189,8 +194,8 @@ def _pct(value) -> str:
 def render(result: dict[str, Any]) -> str:
     """The Markdown table: the paper's Table 1 next to ours, then targets and speed."""
     head = ("| model | accuracy | one-off | per-class (1-19 / 20-39 / 40-59 / 60-79 / 80-99) "
-            "| balanced acc. | macro-F1 | greyscale acc. | natural-set acc. | wall time |\n"
-            "|---|---|---|---|---|---|---|---|---|")
+            "| balanced acc. | macro-F1 | greyscale acc. | natural-set acc. | largest group gap "
+            "| ECE | wall time |\n|---|---|---|---|---|---|---|---|---|---|---|")
     lines = [f"Benchmark of {result['date'][:10]} on {result['host']} ({result['cpus']} CPUs), "
              f"preset `{result['preset']}`, members {', '.join(result['members'])}; "
              f"{result['dataset']['n_images']} balanced UTKFace faces, natural test set of "
@@ -202,31 +207,32 @@ def render(result: dict[str, Any]) -> str:
         name = f"{name} (paper)"
         per = " / ".join(f"{100 * a:.1f}" for a in paper["per_class_accuracy"])
         lines.append(f"| {name} | {_pct(paper['accuracy'])} | {_pct(paper['one_off_accuracy'])} "
-                     f"| {per} | — | — | — | — | — |")
+                     f"| {per} | — | — | — | — | — | — | — |")
     for name, row in result["rows"].items():
         m, nat = row["test"], row.get("natural", {})
         per = " / ".join("—" if a is None else f"{100 * a:.1f}" for a in m["per_class_accuracy"])
         lines.append(f"| {name} (ours) | {_pct(m['accuracy'])} | {_pct(m['one_off_accuracy'])} "
                      f"| {per} | {_pct(m.get('balanced_accuracy'))} | {m['macro_f1']:.3f} "
                      f"| {_pct(m.get('greyscale_accuracy'))} | {_pct(nat.get('accuracy'))} "
-                     f"| {row['wall_s'] / 60:.1f} min |")
+                     f"| {gap_cell(m)} | {ece_cell(m)} | {row['wall_s'] / 60:.1f} min |")
     for name, ext in result["ready_made"].items():
         if not ext.get("available", True):
             lines.append(f"| {name} (ready-made) | unavailable: {ext.get('reason')} |"
-                         " | | | | | | |")
+                         " | | | | | | | | |")
             continue
         # Ready-made rows keep their per-class recall by class label.
         per = " / ".join("—" if a is None else f"{100 * a:.1f}"
                          for a in ext["per_class_accuracy"].values())
         lines.append(f"| {name} (ready-made, {ext['seconds_per_image']:.3f} s/img) | — | — "
                      f"| {per} | — | — | — | {_pct(ext['accuracy'])} (one-off "
-                     f"{_pct(ext['one_off_accuracy'])}) | — |")
+                     f"{_pct(ext['one_off_accuracy'])}) | — | — | — |")
     lines += ["", "Wall time per stage: " + ", ".join(
         f"{k} {v / 60:.1f} min" for k, v in result["wall_s"].items()), "",
         "| target | ours | goal | met |", "|---|---|---|---|"]
     for key, t in result["targets"].items():
         lines.append(f"| {key.replace('_', ' ')} | {_pct(t['value'])} | {_pct(t['target'])} "
                      f"| {'yes' if t['met'] else '**no**'} |")
+    lines += trust_table(result["rows"])
     lines += speed_table(result.get("speed"))
     lines += dashboard_table(result.get("dashboard"))
     for name, ext in result["ready_made"].items():

@@ -46,6 +46,21 @@ def test_table_puts_the_paper_next_to_ours_and_flags_missed_targets():
     assert "| gradcam | 28.5 | 3.58 | 7.96 | 5 | yes | img/s |" in text
 
 
+def test_table_has_each_model_s_largest_group_gap_and_ece():
+    """Check the trust columns of a row with per-group results and calibration, and the
+    trust table under the main one."""
+    result = _result()
+    result["rows"]["dlib_face"]["test"].update({
+        "max_gap": {"race": {"gap": 0.081, "ci95": [0.02, 0.143], "worst": "Asian",
+                             "best": "White"}},
+        "per_group": {"race": {"Asian": {"n": 120}, "White": {"n": 400}}},
+        "ece": 0.05, "ece_calibrated": 0.02, "temperature": 1.3})
+    text = render(result)
+    assert "| largest group gap | ECE | wall time |" in text
+    assert "| race 8.1 (2.0 to 14.3) | 0.050 → 0.020 | 5.0 min |" in text
+    assert "Who it works for and how sure it is" in text
+
+
 def test_dashboard_rows_flag_a_page_over_the_target():
     """Check that each page gets a row with its times and a slow page is marked **no**."""
     page = {"warm_median_s": 0.8, "switch_median_s": 0.3, "passed": True}
