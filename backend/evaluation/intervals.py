@@ -2,9 +2,13 @@
 percentile-bootstrap intervals, and the tests of whether two models differ.
 
 Every interval resamples the images with replacement `n_resamples` times (1,000 by
-default) from one seeded generator, in one array operation: indices
-rng.integers(0, n, (n_resamples, n)), then the 2.5th and 97.5th percentiles of the
-statistic, exactly as `scipy.stats.bootstrap(..., method='percentile')` draws them.
+default) from one seeded generator and takes the 2.5th and 97.5th percentiles of the
+statistic (the percentile bootstrap). Values of many kinds are resampled by index,
+rng.integers(0, n, (n_resamples, n)), exactly as `scipy.stats.bootstrap(...,
+method='percentile')` draws them. A statistic of a few kinds of face (right or wrong,
+and the class) depends only on how many faces of each kind a resample holds, and those
+counts are Multinomial(n, observed shares): drawing them directly is the same
+bootstrap, at a cost per resample of the number of kinds instead of n.
 """
 from __future__ import annotations
 
@@ -40,16 +44,38 @@ def percentile_interval(stats: Any, level: float = LEVEL) -> list[float] | None:
 
 
 def bootstrap_stats(n: int, statistic: Callable[[np.ndarray], np.ndarray], *,
-                    n_resamples: int = N_RESAMPLES, seed: int | None = SEED) -> np.ndarray:
+                    n_resamples: int, rng: np.random.Generator) -> np.ndarray:
     """`statistic(indices)` of every resample: it gets a (k, n) block of resampled indices
     and returns k values; blocks keep memory bounded on large sets."""
-    rng = np.random.default_rng(seed)
     per_block = max(1, _CHUNK // max(n, 1))
     out = []
     for start in range(0, n_resamples, per_block):
         k = min(per_block, n_resamples - start)
         out.append(np.asarray(statistic(resample_indices(n, k, rng=rng)), dtype=np.float64))
     return np.concatenate(out) if out else np.zeros(0)
+
+
+MAX_KINDS = 64  # up to this many distinct values, resample their counts
+
+
+def resampled_counts(codes: np.ndarray, n_kinds: int, n_resamples: int,
+                     rng: np.random.Generator) -> np.ndarray:
+    """(n_resamples, n_kinds) counts of each kind of face (codes 0..n_kinds-1) in
+    bootstrap resamples of the faces: Multinomial(n, observed shares)."""
+    n = len(codes)
+    shares = np.bincount(codes, minlength=n_kinds)[:n_kinds] / n
+    return rng.multinomial(n, shares, size=n_resamples)
+
+
+def resampled_means(x: np.ndarray, n_resamples: int,
+                    rng: np.random.Generator) -> np.ndarray:
+    """The mean of each bootstrap resample of `x`: through the counts of its distinct
+    values when there are few (hits 0/1, paired differences -1/0/1), else by index."""
+    kinds, codes = np.unique(x, return_inverse=True)
+    if len(kinds) <= MAX_KINDS:
+        return resampled_counts(codes.reshape(-1), len(kinds), n_resamples, rng) @ kinds / len(x)
+    return bootstrap_stats(len(x), lambda idx: x[idx].mean(axis=1), n_resamples=n_resamples,
+                           rng=rng)
 
 
 def mean_interval(values: Any, *, n_resamples: int = N_RESAMPLES, seed: int | None = SEED,
@@ -59,9 +85,8 @@ def mean_interval(values: Any, *, n_resamples: int = N_RESAMPLES, seed: int | No
     x = np.asarray(values, dtype=np.float64).reshape(-1)
     if not len(x):
         return None
-    stats = bootstrap_stats(len(x), lambda idx: x[idx].mean(axis=1), n_resamples=n_resamples,
-                            seed=seed)
-    return percentile_interval(stats, level)
+    return percentile_interval(resampled_means(x, n_resamples, np.random.default_rng(seed)),
+                               level)
 
 
 def balanced_accuracy_interval(y_true: Any, hits: Any, n_classes: int, *,
@@ -70,22 +95,16 @@ def balanced_accuracy_interval(y_true: Any, hits: Any, n_classes: int, *,
     """Interval of the mean per-class recall: each resample's recall of every class it
     holds, averaged over those classes."""
     y = np.asarray(y_true, dtype=np.int64).reshape(-1)
-    h = np.asarray(hits, dtype=np.float64).reshape(-1)
+    h = np.asarray(hits, dtype=bool).reshape(-1)
     if not len(y):
         return None
-
-    def statistic(idx: np.ndarray) -> np.ndarray:
-        k = len(idx)
-        # One bincount over (resample, class) pairs gives every resample's class counts.
-        cell = (np.arange(k)[:, None] * n_classes + y[idx]).ravel()
-        counts = np.bincount(cell, minlength=k * n_classes).reshape(k, n_classes)
-        right = np.bincount(cell, weights=h[idx].ravel(),
-                            minlength=k * n_classes).reshape(k, n_classes)
-        recall = np.divide(right, counts, out=np.full(counts.shape, np.nan), where=counts > 0)
-        return np.nanmean(recall, axis=1)
-
-    return percentile_interval(bootstrap_stats(len(y), statistic, n_resamples=n_resamples,
-                                               seed=seed), level)
+    # A face's kind is its (class, right or wrong): each resample's counts of the kinds
+    # give its class counts and hits.
+    both = resampled_counts(y * 2 + h, 2 * n_classes, n_resamples,
+                            np.random.default_rng(seed)).reshape(-1, n_classes, 2)
+    counts, right = both.sum(axis=2), both[:, :, 1]
+    recall = np.divide(right, counts, out=np.full(counts.shape, np.nan), where=counts > 0)
+    return percentile_interval(np.nanmean(recall, axis=1), level)
 
 
 def difference_interval(a: Any, b: Any, *, n_resamples: int = N_RESAMPLES,
@@ -97,8 +116,7 @@ def difference_interval(a: Any, b: Any, *, n_resamples: int = N_RESAMPLES,
     if not len(a) or not len(b):
         return None
     rng = np.random.default_rng(seed)
-    mean_a = a[resample_indices(len(a), n_resamples, rng=rng)].mean(axis=1)
-    mean_b = b[resample_indices(len(b), n_resamples, rng=rng)].mean(axis=1)
+    mean_a, mean_b = resampled_means(a, n_resamples, rng), resampled_means(b, n_resamples, rng)
     return percentile_interval(mean_b - mean_a, level)
 
 
@@ -113,10 +131,8 @@ def paired_difference_interval(a: Any, b: Any, *, n_resamples: int = N_RESAMPLES
         raise ValueError(f"paired samples must be as long as each other ({len(a)} and {len(b)})")
     if not len(a):
         return None
-    diff = b - a
-    stats = bootstrap_stats(len(diff), lambda idx: diff[idx].mean(axis=1),
-                            n_resamples=n_resamples, seed=seed)
-    return percentile_interval(stats, level)
+    return percentile_interval(resampled_means(b - a, n_resamples, np.random.default_rng(seed)),
+                               level)
 
 
 def mcnemar_exact(hits_a: Any, hits_b: Any) -> dict[str, Any]:
