@@ -134,9 +134,10 @@ def significance_ui(run_ids: Sequence[int], names: Mapping[int, str],
                "only one of the two gets right. 'Better' only when the interval excludes 0.")
 
 
-def report_sections(who: tuple[list[str], list], sure: tuple[str | None, list]) -> list:
+def report_sections(who: tuple[list[str], list], sure: tuple[str | None, list],
+                    members: Sequence[str] = ()) -> list:
     """The report's "Who it works for" and "How sure it is" sections, from what who_ui
-    and how_sure_ui returned."""
+    and how_sure_ui returned, and for an ensemble whether it beats its members."""
     from dashboard.report import Section
 
     sentences, group_figures = who
@@ -144,4 +145,35 @@ def report_sections(who: tuple[list[str], list], sure: tuple[str | None, list]) 
     return [Section("Who it works for", tuple(sentences) or
                     ("No group labels for these faces.",), figures=tuple(group_figures)),
             Section("How sure it is", (sentence or "No calibration measured for this run.",),
-                    figures=tuple(sure_figures))]
+                    figures=tuple(sure_figures)),
+            *([Section("Is the ensemble better than its members?", tuple(members))]
+              if members else [])]
+
+
+def members_ui(run: Mapping[str, Any]) -> list[str]:
+    """For an ensemble: is it really better than each of its members, on the same test
+    faces? One sentence each ('better' only when the interval excludes 0); returns them."""
+    from backend.evaluation.significance import DifferentFacesError, compare_runs
+
+    if not run.get("members"):
+        return []
+    st.subheader("Is the ensemble better than its members?")
+    k = data.key()
+    mine = data.predictions(k, run["id"])
+    sentences = []
+    for member in run["members"]:
+        name = f"#{member} {data.run(k, member)['name']}"
+        theirs = data.predictions(k, member)
+        if mine is None or theirs is None:
+            sentences.append(f"The ensemble and {name} cannot be compared face by face: one "
+                             "of them has no per-face predictions.")
+            continue
+        try:
+            pair = compare_runs({member: theirs, run["id"]: mine})["pairs"][0]
+        except DifferentFacesError as exc:
+            sentences.append(f"The ensemble and {name} cannot be compared face by face: {exc}.")
+            continue
+        sentences.append(trust_words.compare_sentence("the ensemble", name, pair))
+    for sentence in sentences:
+        st.markdown(f"- {sentence}")
+    return sentences

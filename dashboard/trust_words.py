@@ -126,8 +126,7 @@ def compare_sentence(name: str, baseline: str, pair: Mapping[str, Any]) -> str:
     stats = (f"{diff:+.1f} points, 95% interval "
              + (f"{100 * interval[0]:+.1f} to {100 * interval[1]:+.1f}" if interval else "—")
              + f", McNemar p = {pair['p_value']:.2g}, n = {pair['n']} faces")
-    if pair.get("verdict") == "better":
-        return f"{name} is better than {baseline} ({stats})."
-    if pair.get("verdict") == "worse":
-        return f"{name} is worse than {baseline} ({stats})."
+    if pair.get("verdict") in ("better", "worse"):
+        text = f"{name} is {pair['verdict']} than {baseline} ({stats})."
+        return text[0].upper() + text[1:]
     return f"No clear difference between {name} and {baseline} ({stats})."

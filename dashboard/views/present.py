@@ -107,7 +107,8 @@ def present_ui(run_id: int) -> None:
     notes = weak_spots_ui(m, labels)
     trust = trust_sections.report_sections(
         trust_sections.who_ui(m, labels, key="present"),
-        trust_sections.how_sure_ui(m, key="present", coverage=False))
+        trust_sections.how_sure_ui(m, key="present", coverage=False),
+        trust_sections.members_ui(run))
     st.subheader("What the model looks at")
     examples = examples_ui(run, labels)
     export_ui(run, lambda: presentation.build_report(run, m, lead, notes, examples, figures,

@@ -79,3 +79,17 @@ def test_present_says_who_it_works_for_and_how_sure_it_is(seeded):
     titles = [s["layout"]["title"]["text"] for s in plotly_specs(at)]
     assert "Accuracy by gender (95% intervals)" in titles
     assert any(t.startswith("How sure it is, and how often it is right") for t in titles)
+
+
+def test_an_ensemble_is_called_better_than_a_member_only_when_the_interval_says_so(seeded):
+    """Check one sentence per member, each 'better' or 'no clear difference' (or worse)
+    with its interval, McNemar's p and n."""
+    at = run_page("present.py")
+    assert "Is the ensemble better than its members?" in [h.value for h in at.subheader]
+    sentences = [m.value for m in at.markdown
+                 if m.value.startswith(("- The ensemble", "- No clear difference"))]
+    assert len(sentences) == 2
+    for sentence in sentences:
+        low = float(sentence.split("95% interval ")[1].split(" to ")[0])
+        assert ("is better than" in sentence) == (low > 0)
+        assert "McNemar p" in sentence and "n = 116 faces" in sentence
