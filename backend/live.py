@@ -11,12 +11,13 @@ photo: its runs use the CNN's boxes.
 
 The explanation is GradCAM of the first member with a convolutional feature map, for
 the class the whole run (an ensemble too) gives the face; a run without one (dlib_face
-alone) gets occlusion maps from `explain_without_a_map`, when given.
+alone) gets occlusion maps of the whole run on a coarse grid (OCCLUSION_GRID), which
+costs one prediction per cell.
 """
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +28,7 @@ from backend.params import check_choice, check_float, check_int
 
 BOX_COLOUR = (255, 214, 0)  # yellow: visible on skin, hair and most backgrounds
 PHOTO_MAX_SIDE = 900  # the annotated photo is sent back at most this large
+OCCLUSION_GRID = 6  # cells per side when a run has no feature map: 36 predictions a face
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ class Face:
     probs: np.ndarray
     crop: np.ndarray
     heatmap: np.ndarray | None
-    method: str  # 'gradcam', 'occlusion' or 'none'
+    method: str  # 'gradcam', 'occlusion', or 'none' when not asked for
 
 
 class Member:
@@ -106,8 +108,7 @@ class LiveRun:
 
     def __init__(self, members: Sequence[Member], crop: CropSpec, *,
                  ensemble_dir: str | os.PathLike | None = None,
-                 explain_without_a_map: Callable[[Callable, np.ndarray, np.ndarray],
-                                                 np.ndarray] | None = None):
+                 occlusion_grid: int = OCCLUSION_GRID):
         from backend.ensemble import load_ensemble
 
         if not members:
@@ -117,7 +118,8 @@ class LiveRun:
         self.members, self.crop = list(members), crop
         self.meta = load_ensemble(ensemble_dir)[0] if ensemble_dir is not None else None
         self.explained = next((m for m in self.members if m.gradcam is not None), None)
-        self.occlusion = explain_without_a_map
+        self.occlusion_grid = check_int(occlusion_grid, param="occlusion_grid", func="LiveRun",
+                                        low=1, high=crop.size)
 
     @classmethod
     def load(cls, member_dirs: Sequence[str | os.PathLike], crop: CropSpec, *,
@@ -147,12 +149,19 @@ class LiveRun:
         chosen = probs.argmax(axis=1)
         if maps_by_class is not None:
             return probs, maps_by_class[np.arange(len(crops)), chosen], "gradcam"
-        if explain and self.occlusion is not None:
-            return probs, self.occlusion(self.probabilities, crops, chosen), "occlusion"
+        if explain:
+            from backend.explain.occlusion import occlusion_maps
+
+            maps = occlusion_maps(self.probabilities, crops, chosen, grid=self.occlusion_grid)
+            return probs, maps, "occlusion"
         return probs, None, "none"
 
-    def probabilities(self, crops: np.ndarray) -> np.ndarray:
-        """The run's probabilities alone (what occlusion perturbs)."""
+    def probabilities(self, images: np.ndarray) -> np.ndarray:
+        """The run's probabilities alone, of uint8 crops or float ones in [0, 1] (what
+        occlusion hands in)."""
+        crops = np.asarray(images)
+        if crops.dtype != np.uint8:
+            crops = np.clip(np.rint(crops * 255.0), 0, 255).astype(np.uint8)
         return self.combine([member.predict(crops) for member in self.members])
 
     def combine(self, member_probs: list[np.ndarray]) -> np.ndarray:

@@ -69,7 +69,7 @@ def record_runs(home: Path, *, detector: str = "cnn", source_counts: dict | None
     ids = {"dataset": dataset.id}
     for key, backbone in (("image", "efficientnet_lite0"), ("descriptor", "dlib_face")):
         run = create_run(db, dataset.id, "train", backbone, status="succeeded",
-                         config=member_config(backbone))
+                         config={**member_config(backbone), "preset": "cpu"})
         write_member(home / run.dir, backbone)
         ids[key] = run.id
     ensemble = create_run(db, dataset.id, "ensemble", "average", status="succeeded",

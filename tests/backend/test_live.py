@@ -68,20 +68,18 @@ def test_ensemble_probabilities_average_its_members(folders, ensemble):
     assert method == "gradcam" and maps.shape == (2, SIZE, SIZE)
 
 
-def test_a_run_without_a_feature_map_uses_the_occlusion_function(folders):
-    """Check that a dlib_face run gets its maps from the occlusion function it was given,
-    which receives the run's own probability function and each face's predicted class."""
-    calls = []
+def test_a_run_without_a_feature_map_is_explained_by_occlusion(folders):
+    """Check that a dlib_face run, which has no feature map, gets occlusion maps at the
+    crop's size."""
+    run = LiveRun.load([folders["descriptor"]], CROP, occlusion_grid=2)
+    probs, maps, method = run.predict(np.zeros((1, SIZE, SIZE, 3), np.uint8))
+    assert method == "occlusion" and maps.shape == (1, SIZE, SIZE) and probs.shape == (1, 5)
 
-    def occlusion(predict, crops, classes):
-        calls.append((predict(crops).shape, list(classes)))
-        return np.zeros((len(crops), 8, 8), np.float32)
 
-    run = LiveRun.load([folders["descriptor"]], CROP, explain_without_a_map=occlusion)
-    crops = np.zeros((1, SIZE, SIZE, 3), np.uint8)
-    probs, maps, method = run.predict(crops)
-    assert method == "occlusion" and maps.shape == (1, 8, 8)
-    assert calls[-1] == ((1, 5), [int(probs.argmax())])
+def test_no_explanation_is_made_unless_asked(single):
+    """Check that explain=False gives probabilities without any map."""
+    _, maps, method = single.predict(np.zeros((1, SIZE, SIZE, 3), np.uint8), explain=False)
+    assert (maps, method) == (None, "none")
 
 
 def test_member_predictions_match_the_run_folder_s_own(folders):
