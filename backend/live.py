@@ -17,7 +17,7 @@ costs one prediction per cell.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -134,10 +134,12 @@ class LiveRun:
     def n_classes(self) -> int:
         return self.members[0].n_classes
 
-    def predict(self, crops: np.ndarray, *, explain: bool = True
+    def predict(self, crops: np.ndarray, *, explain: bool = True,
+                adjust: Callable[[np.ndarray], np.ndarray] | None = None
                 ) -> tuple[np.ndarray, np.ndarray | None, str]:
         """(the run's probabilities (N, C), each face's map for its predicted class
-        (N, S', S') or None, the method that made the maps)."""
+        (N, S', S') or None, the method that made the maps). `adjust` turns the
+        probabilities into those answered (a prior shift) before the class is chosen."""
         maps_by_class, outputs = None, []
         for member in self.members:
             if explain and member is self.explained:
@@ -146,6 +148,8 @@ class LiveRun:
             else:
                 outputs.append(member.predict(crops))
         probs = self.combine(outputs)
+        if adjust is not None:
+            probs = np.asarray(adjust(probs), dtype=np.float32)
         chosen = probs.argmax(axis=1)
         if maps_by_class is not None:
             return probs, maps_by_class[np.arange(len(crops)), chosen], "gradcam"
@@ -172,14 +176,15 @@ class LiveRun:
         features = np.concatenate(member_probs, axis=1)
         return np.asarray(self.meta(features, training=False), dtype=np.float32)
 
-    def faces(self, image: np.ndarray, *, explain: bool = True) -> list[Face]:
-        """Every face of an (H, W, 3) uint8 photo, largest first."""
+    def faces(self, image: np.ndarray, *, explain: bool = True,
+              adjust: Callable[[np.ndarray], np.ndarray] | None = None) -> list[Face]:
+        """Every face of an (H, W, 3) uint8 photo, largest first (see `predict`)."""
         boxes = find_faces(image, self.crop.detector)
         if len(boxes) == 0:
             return []
         crops = np.stack([crop_face(image, expand_box(box, self.crop.margin, image.shape),
                                     self.crop.size) for box in boxes])
-        probs, maps, method = self.predict(crops, explain=explain)
+        probs, maps, method = self.predict(crops, explain=explain, adjust=adjust)
         return [Face(tuple(int(v) for v in box), probs[i], crops[i],
                      maps[i] if maps is not None else None, method)
                 for i, box in enumerate(boxes)]

@@ -119,6 +119,7 @@ class Settings:
     # empty means the shared-data folder.
     data_roots: tuple[Path, ...] = field(default=())
     max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS  # AGEREC_MAX_IMAGE_PIXELS: larger photos are skipped
+    try_idle_exit: float = 1800.0  # AGEREC_TRY_IDLE_EXIT: seconds the try-it service keeps models loaded unused
 
     def __post_init__(self):
         if not self.data_roots:
@@ -153,7 +154,9 @@ class Settings:
                                           low_open=True),
             data_roots=parse_paths(env, "AGEREC_DATA_ROOTS", (shared,)),
             max_image_pixels=int(parse_number(env, "AGEREC_MAX_IMAGE_PIXELS",
-                                              DEFAULT_MAX_IMAGE_PIXELS, kind=int, low=1)))
+                                              DEFAULT_MAX_IMAGE_PIXELS, kind=int, low=1)),
+            try_idle_exit=parse_number(env, "AGEREC_TRY_IDLE_EXIT", 1800.0, low=0,
+                                       low_open=True))
 
     def ensure_home(self) -> Path:
         """Create the home directory if needed and return it."""
@@ -164,4 +167,5 @@ class Settings:
 ENV_VARS = ("AGEREC_HOME", "AGEREC_DATABASE_URL", "AGEREC_BROKER_URL", "AGEREC_READ_ONLY",
             "AGEREC_SHARED_DATA", "AGEREC_HEARTBEAT_SECONDS", "AGEREC_HEARTBEAT_TIMEOUT",
             "AGEREC_QUEUE", "AGEREC_MAX_ATTEMPTS", "AGEREC_DASHBOARD_DISPATCH",
-            "AGEREC_RUNNER_IDLE_EXIT", "AGEREC_DATA_ROOTS", "AGEREC_MAX_IMAGE_PIXELS")
+            "AGEREC_RUNNER_IDLE_EXIT", "AGEREC_DATA_ROOTS", "AGEREC_MAX_IMAGE_PIXELS",
+            "AGEREC_TRY_IDLE_EXIT")

@@ -14,7 +14,7 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
-READ_REASONS = ("missing_file", "unreadable", "truncated", "not_an_image")
+READ_REASONS = ("missing_file", "unreadable", "truncated", "not_an_image", "too_large")
 
 # The first bytes of the formats we expect; a file starting with one of them is
 # a damaged image ('unreadable') rather than some other kind of file.
@@ -52,15 +52,28 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
         return _decode(handle, path)
 
 
-def decode_image(data: bytes, name: str = "upload") -> np.ndarray:
+def decode_image(data: bytes, name: str = "upload", *, max_pixels: int | None = None
+                 ) -> np.ndarray:
     """Return photo bytes (an upload, a camera shot) as an (H, W, 3) uint8 RGB array,
     upright per EXIF, decoded in memory: nothing is written anywhere. `name` only
-    labels errors."""
+    labels errors. A photo of more than `max_pixels` pixels, read from its header before
+    any decoding, fails as 'too_large'."""
     if ImageFile.LOAD_TRUNCATED_IMAGES:
         raise ImageReadError(name, "unreadable", "PIL's ImageFile.LOAD_TRUNCATED_IMAGES is "
                              "on, so truncation cannot be detected; turn it off")
     if not data:
         raise ImageReadError(name, "truncated", "empty file (0 bytes)")
+    if max_pixels is not None:
+        try:
+            with Image.open(io.BytesIO(data)) as probe:
+                width, height = probe.size
+        except Image.DecompressionBombError as error:
+            raise ImageReadError(name, "too_large", str(error)) from None
+        except (OSError, ValueError, SyntaxError):  # not an image: _decode says which way
+            width = height = 0
+        if width * height > max_pixels:
+            raise ImageReadError(name, "too_large", f"{width}x{height} is more than "
+                                 f"{max_pixels:,} pixels")
     return _decode(io.BytesIO(data), name)
 
 

@@ -76,6 +76,19 @@ def test_a_run_without_a_feature_map_is_explained_by_occlusion(folders):
     assert method == "occlusion" and maps.shape == (1, SIZE, SIZE) and probs.shape == (1, 5)
 
 
+def test_adjusted_probabilities_choose_the_class_explained(single):
+    """Check that `adjust` (a prior shift) gives the answered probabilities, and that the
+    map explains the class they choose, not the unadjusted one."""
+    crops = np.zeros((1, SIZE, SIZE, 3), np.uint8)
+    raw, _, _ = single.predict(crops, explain=False)
+    target = int(np.argmin(raw[0]))
+    certain = np.eye(5, dtype=np.float32)[target][None]
+    probs, maps, _ = single.predict(crops, adjust=lambda p: certain)
+    _, every_class = single.explained.predict_and_explain(crops)
+    np.testing.assert_allclose(probs, certain)
+    np.testing.assert_allclose(maps[0], every_class[0, target], atol=1e-6)
+
+
 def test_no_explanation_is_made_unless_asked(single):
     """Check that explain=False gives probabilities without any map."""
     _, maps, method = single.predict(np.zeros((1, SIZE, SIZE, 3), np.uint8), explain=False)

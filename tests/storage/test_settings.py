@@ -74,6 +74,7 @@ def test_a_boolean_that_is_no_known_word_is_refused_naming_the_variable(name):
     ("AGEREC_MAX_ATTEMPTS", "0"), ("AGEREC_MAX_ATTEMPTS", "2.5"), ("AGEREC_MAX_ATTEMPTS", "x"),
     ("AGEREC_RUNNER_IDLE_EXIT", "0"), ("AGEREC_RUNNER_IDLE_EXIT", "soon"),
     ("AGEREC_MAX_IMAGE_PIXELS", "0"), ("AGEREC_MAX_IMAGE_PIXELS", "40M"),
+    ("AGEREC_TRY_IDLE_EXIT", "0"), ("AGEREC_TRY_IDLE_EXIT", "later"),
 ])
 def test_a_number_outside_its_bounds_is_refused_naming_the_variable(name, value):
     """Check that every numeric setting refuses text and values outside its bounds (a
@@ -125,3 +126,9 @@ def test_every_documented_variable_is_a_settings_variable():
     table = set(re.findall(r"^\| `(AGEREC_[A-Z_]+)` \|", readme, flags=re.M))
     assert table == set(ENV_VARS)
     assert {"AGEREC_DATA_ROOTS", "AGEREC_MAX_IMAGE_PIXELS"} <= set(ENV_VARS)
+
+
+def test_try_idle_exit_is_read_with_a_half_hour_default():
+    """Check that AGEREC_TRY_IDLE_EXIT is read as seconds, 1800 when unset."""
+    assert Settings.from_env({}).try_idle_exit == 1800.0
+    assert Settings.from_env({"AGEREC_TRY_IDLE_EXIT": "90"}).try_idle_exit == 90.0

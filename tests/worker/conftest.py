@@ -1,7 +1,9 @@
 """Real parts for the job-system tests: a real Redis, a real `agerec worker`
-process (Celery or the local runner), real SQLite files and real images."""
+process (Celery or the local runner), real SQLite files and real images; and tiny
+recorded runs for trying a model live."""
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
@@ -10,8 +12,11 @@ import uuid
 from pathlib import Path
 
 import pytest
+from PIL import Image
+from skimage import data
 
 from tests.conftest import wait_for
+from tests.tiny_runs import record_runs
 from worker.context import AppContext
 
 REDIS_URL = "redis://127.0.0.1:6379/11"  # a database of its own, flushed per test
@@ -160,3 +165,32 @@ def _stop_local_runner() -> None:
     pid = runner_pid(Settings.from_env())
     if pid:
         os.kill(pid, signal.SIGKILL)
+
+
+# Trying a model live: a home with tiny recorded runs, and a portrait as photo bytes.
+SOURCE_COUNTS = {"0": 10, "1": 60, "2": 20, "3": 8, "4": 2}
+
+
+@pytest.fixture(scope="module")
+def tiny_home(tmp_path_factory):
+    """(home, ids): AGEREC_HOME set for the module, with a dataset whose source mix is
+    known, two members and their averaging ensemble."""
+    home = tmp_path_factory.mktemp("home")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("AGEREC_HOME", str(home))
+    patch.delenv("AGEREC_DATABASE_URL", raising=False)
+    patch.delenv("AGEREC_BROKER_URL", raising=False)
+    ids = record_runs(home, source_counts=SOURCE_COUNTS)
+    yield home, ids
+    patch.undo()
+
+
+def jpeg_bytes(array) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="JPEG", quality=90)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="session")
+def portrait() -> bytes:
+    return jpeg_bytes(data.astronaut())

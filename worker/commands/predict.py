@@ -1,68 +1,132 @@
-"""`agerec predict --run ID IMAGE...`: find the face, then give the class and probabilities."""
+"""`agerec predict --run ID IMAGE...`: every face in each image, its age group and
+probabilities; with --explain, each face's explanation overlay as a PNG.
+
+When a try-it service serves this deployment (the dashboard's Try it page or `agerec
+worker` started one) the photos go to it and are answered by the run it keeps loaded;
+otherwise the run is loaded here, for this command only."""
 from __future__ import annotations
 
 import argparse
+import re
+from pathlib import Path
+from typing import Any
 
-import numpy as np
-
-from storage import datasets, runs
+from storage import runs
 from worker.commands.flags import flag
 from worker.console import Console
 from worker.context import AppContext
+from worker.interactive import client
 from worker.jobspecs import TARGET_PRIOR
-from worker.stages.predictions import predict
-from worker.stages.stage_context import StageContext
 from worker.stages.target_prior import run_target_prior
 
 
 def register(sub) -> None:
-    p = sub.add_parser("predict", help="the age group of the face in each image")
+    p = sub.add_parser("predict", help="the age group of every face in each image")
     p.add_argument("--run", type=int, required=True, metavar="ID", help="a training or ensemble run")
     p.add_argument("images", nargs="+", metavar="IMAGE")
     # Not a job, so its one job parameter is added here, from the same declaration.
     p.add_argument(flag(TARGET_PRIOR.name), default=TARGET_PRIOR.default,
                    help=f"{TARGET_PRIOR.help} (default: {TARGET_PRIOR.default})")
+    p.add_argument("--explain", action="store_true",
+                   help="also write each face's explanation overlay (GradCAM, or occlusion "
+                        "for a model without a feature map) as a PNG in --out")
+    p.add_argument("--out", type=Path, default=Path("."), metavar="DIR",
+                   help="folder for the overlays (default: the current folder; never under "
+                        "AGEREC_HOME, which keeps no photo)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace, console: Console) -> int:
-    from backend.data.faces import extract_face
-    from backend.data.images import ImageReadError, load_image
-
     app = AppContext()
     run = runs.get_run(app.db, args.run)
-    # Checked before any face is cropped, so a bad value fails at once.
+    # Checked before any photo is read, so a bad value fails at once.
     prior = run_target_prior(app.db, run, args.target_prior, func="predict")
-    dataset = datasets.get_dataset(app.db, run.dataset_id)
-    prep, labels = dataset.params, dataset.class_scheme["labels"]
-    # Crop exactly as the run's training data was cropped.
-    crops, results = [], []
+    out_dir = _overlay_folder(app, args.out) if args.explain else None
+    photos, unreadable = [], {}
     for path in args.images:
         try:
-            crop = extract_face(load_image(path), detector=prep["detector"],
-                                margin=prep["margin"], size=prep["image_size"])
-        except ImageReadError as exc:
-            results.append({"image": path, "error": str(exc)})
-            continue
-        if crop is None:
-            results.append({"image": path, "error": f"no face found in {path} "
-                                                    f"(detector {prep['detector']!r})"})
-            continue
-        crops.append(crop)
-        results.append({"image": path})
-    if crops:
-        probs = prior.apply(predict(StageContext(app=app), run, np.stack(crops)))
-        found = iter(probs)
-        for result in results:
-            if "error" not in result:
-                p = next(found)
-                k = int(p.argmax())
-                result.update({"class": k, "label": labels[k],
-                               "probabilities": [round(float(v), 4) for v in p]})
-    text = "\n".join(f"{r['image']}: {r['label']} ({100 * max(r['probabilities']):.0f}%)"
-                     if "error" not in r else f"{r['image']}: error: {r['error']}"
-                     for r in results)
-    console.result({"run_id": run.id, "target_prior": prior.to_dict(), "predictions": results},
-                   text)
-    return 0 if crops else 2
+            photos.append((path, Path(path).read_bytes()))
+        except OSError as exc:
+            unreadable[path] = _read_error(path, exc)
+    header, blobs, warm_path = ({"photos": []}, [], False) if not photos else \
+        _answer(app, run.id, photos, args.target_prior, args.explain)
+    answered = {entry["name"]: entry for entry in header["photos"]}
+    results = [_result(path, unreadable.get(path) or answered[path], blobs, out_dir)
+               for path in args.images]
+    text = "\n".join(_text(r) for r in results)
+    console.result({"run_id": run.id, "target_prior": prior.to_dict(),
+                    "warm_path": warm_path, "predictions": results}, text)
+    return 0 if any("faces" in r for r in results) else 2
+
+
+def _answer(app: AppContext, run_id: int, photos: list[tuple[str, bytes]], target_prior: Any,
+            explain: bool) -> tuple[dict[str, Any], list[bytes], bool]:
+    """(header, blobs, whether the try-it service answered)."""
+    from worker.interactive.answers import answer, load_run
+
+    if client.status(app.settings) is not None:
+        reply = client.try_photos(app.settings, run_id, photos, target_prior=target_prior,
+                                  explain=explain)
+        return reply.header, reply.blobs, True
+    header, blobs = answer(app, load_run(app, run_id), photos, target_prior=target_prior,
+                           explain=explain)
+    return header, blobs, False
+
+
+def _result(path: str, entry: dict[str, Any], blobs: list[bytes],
+            out_dir: Path | None) -> dict[str, Any]:
+    """One image's result: its faces (the largest first, also at the top level), or an
+    error; overlays written to `out_dir`."""
+    if "error" in entry:
+        error = entry["error"]
+        return {"image": path, "error": error["message"] if isinstance(error, dict) else error}
+    if not entry["faces"]:
+        return {"image": path, "error": f"no face found in {path}"}
+    faces = []
+    for face in entry["faces"]:
+        face = {k: v for k, v in face.items() if k != "overlay"}
+        index = entry["faces"][face["number"] - 1].get("overlay")
+        if out_dir is not None and index is not None:
+            target = out_dir / f"{_stem(path)}-face{face['number']}-{face['method']}.png"
+            target.write_bytes(blobs[index])
+            face["overlay"] = str(target)
+        faces.append(face)
+    first = faces[0]
+    return {"image": path, "class": first["class"], "label": first["label"],
+            "probabilities": first["probabilities"], "faces": faces}
+
+
+def _text(result: dict[str, Any]) -> str:
+    if "error" in result:
+        return f"{result['image']}: error: {result['error']}"
+    parts = []
+    for face in result["faces"]:
+        number = f"face {face['number']} " if len(result["faces"]) > 1 else ""
+        line = f"{number}{face['label']} ({100 * max(face['probabilities']):.0f}%)"
+        parts.append(line + (f", overlay {face['overlay']}" if "overlay" in face else ""))
+    return f"{result['image']}: " + "; ".join(parts)
+
+
+def _overlay_folder(app: AppContext, out: Path) -> Path:
+    """The --out folder, created; refused inside AGEREC_HOME, which keeps no photo."""
+    folder = out.expanduser().resolve()
+    home = app.settings.home.resolve()
+    if folder == home or home in folder.parents:
+        raise ValueError(f"--out {out} is inside AGEREC_HOME ({home}), which keeps nothing "
+                         f"derived from a photo; choose another folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _read_error(path: str, exc: OSError) -> dict[str, Any]:
+    from backend.data.images import ImageReadError
+
+    reason = "missing_file" if isinstance(exc, FileNotFoundError) else "unreadable"
+    detail = "no such file" if reason == "missing_file" else str(exc)
+    return {"error": {"reason": reason, "message": str(ImageReadError(path, reason, detail))}}
+
+
+def _stem(path: str) -> str:
+    """A file name's stem, safe as part of another file name."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", Path(path).stem) or "image"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import logging
 import os
 import signal
 import subprocess
@@ -14,9 +15,11 @@ from backend.processes import die_with_parent
 from worker.celery_app import celery_app
 from worker.console import Console
 from worker.context import AppContext
+from worker.interactive.client import ServiceError, ensure_service
 from worker.local_runner import (ensure_local_runner, is_running, report_machine, serve,
                                  stop_local_runner)
 
+log = logging.getLogger(__name__)
 FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 CHILD_EXIT_SECONDS = 10.0  # how long a signalled Streamlit may take before it is killed
 
@@ -47,6 +50,7 @@ def handle_worker(args: argparse.Namespace, console: Console) -> int:
             return 0 if is_running(app.settings) else 1
         console.info("no AGEREC_BROKER_URL: running jobs in the local runner (Ctrl-C stops)")
         app.db  # migrate before the first job
+        start_try_service(app)
         serve(app)
         return 0
     celery = celery_app()
@@ -54,6 +58,7 @@ def handle_worker(args: argparse.Namespace, console: Console) -> int:
         replies = celery.control.inspect(timeout=5).ping() or {}
         return 0 if replies else 1
     app.db
+    start_try_service(app)
     report_machine(app.settings)
     # A name of its own (pid@host): several workers on one machine (one per GPU) each
     # answer `--ping` and inspection under their own name.
@@ -61,6 +66,15 @@ def handle_worker(args: argparse.Namespace, console: Console) -> int:
                         f"--queues={args.queues or app.settings.queue}", "--without-gossip",
                         "--without-mingle", f"--hostname=agerec-{os.getpid()}@%h"])
     return 0
+
+
+def start_try_service(app: AppContext) -> None:
+    """Beside the jobs, the try-it service that `agerec predict` and the Try it page send
+    photos to; it serves while this worker lives and loads TensorFlow only when used."""
+    try:
+        ensure_service(app.settings)
+    except (ServiceError, OSError) as exc:  # jobs run all the same; predict loads itself
+        log.warning("the try-it service did not start: %s", exc)
 
 
 def handle_dashboard(args: argparse.Namespace, console: Console) -> int:

@@ -151,3 +151,10 @@ def test_decode_image_of_no_bytes_is_truncated():
     with pytest.raises(ImageReadError) as info:
         decode_image(b"", "empty.png")
     assert info.value.reason == "truncated"
+
+
+def test_decode_image_refuses_a_photo_above_the_pixel_cap(jpeg):
+    """Check that a 512x512 photo is refused as too_large under a 100,000-pixel cap."""
+    with pytest.raises(ImageReadError) as info:
+        decode_image(jpeg.read_bytes(), "big.jpg", max_pixels=100_000)
+    assert info.value.reason == "too_large" and "512x512" in str(info.value)

@@ -8,8 +8,11 @@ import sys
 
 import pytest
 
-from tests.conftest import child_pids, kill_all, wait_gone
+from storage.settings import Settings
+from tests.conftest import child_pids, kill_all, wait_for, wait_gone
 from tests.dashboard.browser import Dashboard
+from tests.worker.conftest import WorkerProcess
+from worker.interactive import client
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not sys.platform.startswith("linux"),
                                                    reason="reads Linux's /proc")]
@@ -94,3 +97,15 @@ def test_a_writable_dashboard_starts_the_local_runner(agerec_home, launched, mon
     monkeypatch.setenv("AGEREC_READ_ONLY", "off")
     assert main(["dashboard"]) == 0
     assert launched["runner"] is True and "--client.showErrorDetails" not in launched["cmd"]
+
+
+@pytest.mark.timeout(300)
+def test_a_worker_starts_the_try_service_which_ends_with_it(agerec_home, tmp_path):
+    """Check that `agerec worker` (here the local runner) starts the try-it service that
+    `agerec predict` uses, and that the service exits once the worker is stopped."""
+    worker = WorkerProcess(dict(os.environ), tmp_path / "worker.log").start()
+    try:
+        status = wait_for(lambda: client.status(Settings.from_env()), 120, "the try-it service")
+    finally:
+        worker.stop()
+    assert wait_gone([status["pid"]], 20) == []
