@@ -27,5 +27,6 @@ st.navigation({
     "Results": [st.Page("views/results.py", title="Results", icon="📊", default=True),
                 st.Page("views/compare.py", title="Compare", icon="⚖️"),
                 st.Page("views/gallery.py", title="GradCAM gallery", icon="🔥")],
-    "Share": [st.Page("views/present.py", title="Present", icon="🎤")],
+    "Share": [st.Page("views/present.py", title="Present", icon="🎤"),
+              st.Page("views/try_it.py", title="Try it", icon="📸", url_path="try")],
 }).run()

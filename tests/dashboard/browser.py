@@ -46,6 +46,8 @@ PAGES: dict[str, dict] = {
     "gallery": {"title": "GradCAM gallery", "expect": [('[data-testid="stImage"] img', "", 1)]},
     "present": {"title": "The results in plain words",
                 "expect": [("h3", "", 1), ('[data-testid="stPlotlyChart"]', "", 1)]},
+    "try": {"title": "Try it live",
+            "expect": [('[data-testid="stFileUploaderDropzone"]', "", 1)]},
 }
 
 # What still keeps a page from counting as drawn (an empty list once it is): a script run
@@ -95,8 +97,10 @@ def free_port() -> int:
 class Dashboard:
     """`agerec dashboard --port <free> --host 127.0.0.1` on `home`, started and stopped."""
 
-    def __init__(self, home: Path, *, port: int | None = None, log: Path | None = None):
+    def __init__(self, home: Path, *, port: int | None = None, log: Path | None = None,
+                 read_only: bool = False):
         self.home = Path(home)
+        self.read_only = read_only
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log or self.home / "logs" / "dashboard.log"
@@ -104,7 +108,7 @@ class Dashboard:
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ, AGEREC_HOME=str(self.home), AGEREC_DASHBOARD_DISPATCH="1",
-                   AGEREC_READ_ONLY="0", PYTHONUNBUFFERED="1")
+                   AGEREC_READ_ONLY="1" if self.read_only else "0", PYTHONUNBUFFERED="1")
         for name in ("AGEREC_DATABASE_URL", "AGEREC_BROKER_URL"):
             env.pop(name, None)  # SQLite under home, jobs in the embedded local runner
         return env
@@ -150,14 +154,25 @@ class Dashboard:
                 and f"AGEREC_HOME={self.home}".encode() in environ)
         return int(text) if mine and is_alive(int(text)) else None
 
+    def try_service_pid(self) -> int | None:
+        """The pid of the live try-it service of this home (the Try it page starts it)."""
+        from storage.settings import Settings
+        from worker.interactive.client import status
+
+        answer = status(Settings.from_env(self.env()))
+        return int(answer["pid"]) if answer else None
+
     def stop(self) -> None:
-        """End the dashboard's process group and the local runner it started."""
+        """End the dashboard's process group, the local runner and the try-it service."""
         if self.proc is not None:  # the group may outlive agerec itself (streamlit)
             _end_group(self.proc.pid, reap=self.proc.poll)
             self.proc = None
         runner = self.runner_pid()
         if runner is not None:
             _end_group(runner)
+        service = self.try_service_pid()
+        if service is not None:  # it leaves on its own once its owner is gone
+            _end_group(service)
 
     def log_tail(self, chars: int = 4000) -> str:
         text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

@@ -21,6 +21,68 @@ def dispatched(monkeypatch) -> list[int]:
     return calls
 
 
+class FakeTryService:
+    """Stands in for the try-it service on the Try it page: records warm and try calls
+    and answers each photo with `faces` (one face of group 1 by default)."""
+
+    LABELS = ["1-19", "20-39", "40-59", "60-79", "80-99"]
+
+    def __init__(self):
+        self.loaded: list[int] = []
+        self.warmed: list[int] = []
+        self.tried: list[dict] = []
+        self.errors: dict[str, str] = {}
+        self.unavailable: str | None = None
+
+    def ensure_service(self, settings, **_):
+        if self.unavailable:
+            raise client_module().ServiceError(self.unavailable)
+        return False
+
+    def warm(self, settings, run_id):
+        self.warmed.append(run_id)
+        return {"loaded": list(self.loaded), "loading": [] if run_id in self.loaded else [run_id],
+                "errors": self.errors, "pid": 1}
+
+    def try_photos(self, settings, run_id, photos, *, target_prior="none", explain=True, **_):
+        from tests.dashboard.seed import png
+
+        self.tried.append({"run_id": run_id, "names": [n for n, _ in photos],
+                           "target_prior": target_prior})
+        out, blobs = [], []
+        for name, data in photos:
+            if data == b"broken":
+                out.append({"name": name, "error": {"reason": "not_an_image", "message": "x"}})
+                continue
+            blobs.append(png((200, 100, 50), 64))
+            faces = [] if data == b"nobody" else [{
+                "number": 1, "box": [10, 10, 50, 50], "class": 1, "label": "20-39",
+                "probabilities": [0.1, 0.6, 0.2, 0.05, 0.05], "method": "gradcam",
+                "overlay": len(blobs)}]
+            if faces:
+                blobs.append(png((250, 230, 30), 32))
+            out.append({"name": name, "width": 64, "height": 64, "photo": len(blobs) - 1 -
+                        len(faces), "faces": faces})
+        return client_module().TryAnswer({"run_id": run_id, "labels": self.LABELS,
+                                          "photos": out, "warm": run_id in self.loaded,
+                                          "total_seconds": 0.8}, blobs)
+
+
+def client_module():
+    from worker.interactive import client
+
+    return client
+
+
+@pytest.fixture(autouse=True)
+def try_service(monkeypatch) -> FakeTryService:
+    """No try-it service ever starts in page tests: the client talks to this fake."""
+    fake = FakeTryService()
+    for name in ("ensure_service", "warm", "try_photos"):
+        monkeypatch.setattr(f"worker.interactive.client.{name}", getattr(fake, name))
+    return fake
+
+
 @pytest.fixture
 def seeded(agerec_home) -> dict:
     """A dataset, three runs with metrics and files, a gallery and some jobs."""

@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 from tests.dashboard.seed import seed_home
 seed_home(Path(sys.argv[1]))
 for page in ["app.py", "views/launch.py", "views/jobs.py", "views/results.py",
-             "views/compare.py", "views/gallery.py", "views/present.py"]:
+             "views/compare.py", "views/gallery.py", "views/present.py", "views/try_it.py"]:
     at = AppTest.from_file("dashboard/" + page, default_timeout=300).run()
     assert not at.exception, (page, [e.value for e in at.exception])
 print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras"))))

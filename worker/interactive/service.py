@@ -176,8 +176,9 @@ class Service:
             raise ValueError(f"unknown request {op!r} (status, warm, try or stop)")
         names = header.get("names") or [f"photo {i + 1}" for i in range(len(blobs))]
         started = time.perf_counter()
+        was_warm = run_id in self.models.status()["loaded"]  # not still loading
         with self.models.work:
-            ready, was_warm = self.models.get(run_id)
+            ready, _ = self.models.get(run_id)
             reply, out = answer(self.app, ready, list(zip(names, blobs)),
                                 target_prior=header.get("target_prior", "none"),
                                 explain=bool(header.get("explain", True)))
