@@ -96,11 +96,23 @@ class Member:
         return _resized(crops, self.config.image_size)
 
     def predict(self, crops: np.ndarray) -> np.ndarray:
-        return np.asarray(self._forward(self.inputs(crops)), dtype=np.float32)
+        """Class probabilities (N, C); a run trained with tta averages each crop's with
+        its mirror's, as backend.training.run_folder.predict_probs does."""
+        views = [crops, np.ascontiguousarray(crops[:, :, ::-1])] if self.config.tta else [crops]
+        probs = [np.asarray(self._forward(self.inputs(view)), dtype=np.float32)
+                 for view in views]
+        return np.mean(probs, axis=0).astype(np.float32)
 
     def predict_and_explain(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(probabilities (N, C), GradCAM maps of every class (N, C, S, S)) in one pass."""
-        return self.gradcam(self.inputs(crops))
+        """(probabilities (N, C), GradCAM maps of every class (N, C, S, S)) in one pass;
+        with tta the mirror's maps, mirrored back, are averaged in too."""
+        x = self.inputs(crops)
+        if not self.config.tta:
+            return self.gradcam(x)
+        n = len(x)
+        probs, maps = self.gradcam(np.concatenate([x, x[:, :, ::-1]]))
+        return ((probs[:n] + probs[n:]) / 2).astype(np.float32), \
+            ((maps[:n] + maps[n:, :, :, ::-1]) / 2).astype(np.float32)
 
 
 class LiveRun:

@@ -104,6 +104,17 @@ def test_member_predictions_match_the_run_folder_s_own(folders):
                                predict_probs(folders["image"], crops), atol=1e-5)
 
 
+def test_a_mirrored_run_explains_both_views(folders):
+    """Check that a member trained with tta (the cpu preset's) gives the mean of the
+    crop's and its mirror's probabilities with the maps, as it does without them."""
+    member = Member(folders["image"])
+    assert member.config.tta
+    crops = np.random.default_rng(2).integers(0, 255, (2, SIZE, SIZE, 3), dtype=np.uint8)
+    probs, maps = member.predict_and_explain(crops)
+    np.testing.assert_allclose(probs, member.predict(crops), atol=1e-5)
+    assert maps.shape == (2, 5, SIZE, SIZE)
+
+
 def test_face_overlay_is_the_crop_under_its_map(single):
     """Check that the overlay has the map's size and colours the crop."""
     face = single.faces(data.astronaut())[0]
