@@ -131,3 +131,17 @@ def selected_cell(event: Any) -> tuple[int, int] | None:
         if data and len(data) >= 2:
             return int(data[0]), int(data[1])
     return None
+
+
+def add_group_bar_intervals(fig: go.Figure, m: Mapping[str, Any]) -> go.Figure:
+    """Error bars on the 'Accuracy by group' chart: all test faces, men and women."""
+    gender = (m.get("per_group") or {}).get("gender") or {}
+    known = {"all test faces": m.get("accuracy_ci95"), "men": (gender.get("M") or {}).get("ci95"),
+             "women": (gender.get("F") or {}).get("ci95")}
+    for trace in fig.data:
+        if trace.type == "bar" and trace.x is not None:
+            values = [None if y is None else y / 100 for y in trace.y]
+            bars = error_bars(values, [known.get(x) for x in trace.x])
+            if bars:
+                trace.error_y = bars
+    return fig

@@ -106,7 +106,8 @@ def results_ui(run_id: int) -> None:
         gender = m.get("per_gender_accuracy") or {}
         groups = {"men": gender.get("M"), "women": gender.get("F"),
                   "greyscale photos": m.get("greyscale_accuracy")}
-        st.plotly_chart(charts.group_accuracy_bars(m.get("accuracy"), groups), key="groups")
+        st.plotly_chart(trust_charts.add_group_bar_intervals(
+            charts.group_accuracy_bars(m.get("accuracy"), groups), m), key="groups")
     trust_sections.who_ui(m, labels, key="results", table=True)
     trust_sections.how_sure_ui(m, key="results")
     with st.expander("The paper's Table 1 (reference)", expanded=False):

@@ -156,3 +156,27 @@ def test_group_filter_shows_that_group_s_faces(seeded):
     captions = captions_of_images(at)
     assert len(captions) == len(want) > 0
     assert all(c.startswith("true 60-79 → predicted") for c in captions)
+
+
+def test_group_bars_have_intervals_for_everyone_men_and_women(seeded):
+    """Check that the 'Accuracy by group' bars carry error bars except for greyscale."""
+    spec = next(s for s in plotly_specs(run_page("results.py"))
+                if s["layout"]["title"]["text"] == "Accuracy by group")
+    plus = spec["data"][0]["error_y"]["array"]
+    assert [v is not None for v in plus] == [True, True, True, False]
+
+
+def test_explorer_shows_the_gradcam_overlay_of_faces_in_the_run_s_gallery(seeded):
+    """Check that faces the run's gallery explained come with their overlay: run 1's
+    gallery holds faces 0-3, all of 1-19."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.dashboard.conftest import DASHBOARD
+
+    at = AppTest.from_file(str(DASHBOARD / "views" / "results.py"), default_timeout=60)
+    at.query_params["run"] = str(seeded["runs"][0])
+    at.run()
+    at.selectbox(key="explorer-age").set_value(0).run()
+    at.checkbox(key="explorer-mistakes").uncheck().run()
+    overlays = [c for c in captions_of_images(at) if c.startswith("GradCAM")]
+    assert len(overlays) == 4
