@@ -29,7 +29,8 @@ def intervals_caption(m: Mapping[str, Any]) -> str | None:
 
 
 def group_table(m: Mapping[str, Any]) -> pd.DataFrame:
-    """One row per group: attribute, group, accuracy ± and one-off ± (in %), n."""
+    """One row per group: attribute, group, accuracy ± and one-off ± (in %), the mean of
+    its per-class accuracies (its age mix taken out), n."""
     rows = []
     for attribute, groups in (m.get("per_group") or {}).items():
         for group, r in groups.items():
@@ -38,8 +39,11 @@ def group_table(m: Mapping[str, Any]) -> pd.DataFrame:
                          "accuracy": trust_words.plus_minus(r["accuracy"], r.get("ci95")),
                          "one-off": trust_words.plus_minus(r["one_off_accuracy"],
                                                            r.get("one_off_ci95")),
+                         "averaged over age groups": trust_words.pct(
+                             r.get("balanced_accuracy"), 1),
                          "n": r["n"]})
-    return pd.DataFrame(rows, columns=["attribute", "group", "accuracy", "one-off", "n"])
+    return pd.DataFrame(rows, columns=["attribute", "group", "accuracy", "one-off",
+                                       "averaged over age groups", "n"])
 
 
 def who_ui(m: Mapping[str, Any], labels: Sequence[str], *, key: str,

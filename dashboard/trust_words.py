@@ -54,9 +54,19 @@ def gap_sentence(attribute: str, gap: Mapping[str, Any],
                 f"{plus_minus(worst['accuracy'], worst.get('ci95'), 0)} (n={worst['n']}) against "
                 f"{plus_minus(best['accuracy'], best.get('ci95'), 0)} (n={best['n']}), a "
                 f"difference of {points:.1f} points (95% interval {100 * interval[0]:.1f} to "
-                f"{100 * interval[1]:.1f}).")
+                f"{100 * interval[1]:.1f})." + age_mix_note(worst, best))
     return (f"It is about as accurate for {worst_name} as for {best_name} (difference "
             f"{points:.1f} points, within noise; n={worst['n']} and n={best['n']}).")
+
+
+def age_mix_note(worst: Mapping[str, Any], best: Mapping[str, Any]) -> str:
+    """Groups differ in age mix, and some age groups are harder: each group's accuracy
+    averaged over age groups, so the reader can tell age from the group itself."""
+    if worst.get("balanced_accuracy") is None or best.get("balanced_accuracy") is None:
+        return ""
+    return (f" Part of a gap can be age, since the groups' ages differ: averaged over age "
+            f"groups they are at {pct(worst['balanced_accuracy'])} and "
+            f"{pct(best['balanced_accuracy'])}.")
 
 
 def age_sentence(m: Mapping[str, Any], labels: Sequence[str]) -> str | None:

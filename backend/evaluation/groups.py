@@ -31,8 +31,9 @@ def group_results(y_true: Any, y_pred: Any, groups: Mapping[str, Sequence[Any]],
                   ) -> tuple[dict[str, dict[str, dict[str, Any]]], dict[str, dict[str, Any]]]:
     """(per_group, max_gap) of predictions on labelled images.
 
-    per_group: {attribute: {group: {accuracy, one_off_accuracy, n, ci95, one_off_ci95}}},
-    every group of every attribute, 'unknown' included.
+    per_group: {attribute: {group: {accuracy, one_off_accuracy, n, ci95, one_off_ci95,
+    balanced_accuracy}}}, every group of every attribute, 'unknown' included;
+    balanced_accuracy is the mean of the group's per-class accuracies (its age mix out).
     max_gap: {attribute: {gap, ci95, worst, best, n_worst, n_best}}, the best minus the
     worst accuracy among the attribute's known groups of at least MIN_GAP_N images, its
     interval from resampling each of the two groups on its own; an attribute with fewer
@@ -57,7 +58,8 @@ def group_results(y_true: Any, y_pred: Any, groups: Mapping[str, Sequence[Any]],
         if kinds == [UNKNOWN]:
             continue  # nothing labelled: no groups to tell apart
         per_group[attribute] = {
-            name: _one_group(hits[names == name], near[names == name], n_resamples, seed)
+            name: _one_group(hits[names == name], near[names == name], y_true[names == name],
+                             n_resamples, seed)
             for name in kinds}
         gap = _largest_gap(per_group[attribute], hits, names, n_resamples, seed)
         if gap is not None:
@@ -65,10 +67,14 @@ def group_results(y_true: Any, y_pred: Any, groups: Mapping[str, Sequence[Any]],
     return per_group, max_gap
 
 
-def _one_group(hits: np.ndarray, near: np.ndarray, n_resamples: int,
+def _one_group(hits: np.ndarray, near: np.ndarray, y_true: np.ndarray, n_resamples: int,
                seed: int) -> dict[str, Any]:
+    classes = np.unique(y_true)
     return {"accuracy": float(hits.mean()), "one_off_accuracy": float(near.mean()),
             "n": int(len(hits)),
+            # Groups differ in age mix: the mean of the group's per-class accuracies
+            # says how it fares with that mix taken out.
+            "balanced_accuracy": float(np.mean([hits[y_true == c].mean() for c in classes])),
             "ci95": mean_interval(hits, n_resamples=n_resamples, seed=seed),
             "one_off_ci95": mean_interval(near, n_resamples=n_resamples, seed=seed)}
 

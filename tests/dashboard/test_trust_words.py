@@ -25,6 +25,9 @@ def test_a_real_gap_names_the_less_accurate_group_with_intervals():
     text = trust_words.gap_sentence("race", gap, groups)
     assert text.startswith("It is less accurate for Asian than for White: 60% ± 8 (n=120)")
     assert "20.0 points (95% interval 10.0 to 29.0)" in text
+    groups["Asian"]["balanced_accuracy"], groups["White"]["balanced_accuracy"] = 0.7, 0.75
+    assert trust_words.gap_sentence("race", gap, groups).endswith(
+        "averaged over age groups they are at 70% and 75%.")
 
 
 def test_the_weakest_age_group_is_less_accurate_only_when_clearly_below():

@@ -69,3 +69,13 @@ def test_unlabelled_or_id_like_attributes_are_not_groups():
     per_group, gap = group_results(y, pred, {"nothing": [""] * 100,
                                              "subject": [str(i) for i in range(100)]})
     assert per_group == {} and gap == {}
+
+
+def test_a_group_s_balanced_accuracy_takes_its_age_mix_out():
+    """Check that a group right on every child and wrong on every adult, with 3 children
+    to 1 adult, has accuracy 0.75 but balanced accuracy 0.5."""
+    y = np.array([0, 0, 0, 1])
+    pred = np.array([0, 0, 0, 0])
+    per_group, _ = group_results(y, pred, {"gender": ["F"] * 4})
+    assert per_group["gender"]["F"]["accuracy"] == 0.75
+    assert per_group["gender"]["F"]["balanced_accuracy"] == 0.5
