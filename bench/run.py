@@ -2,7 +2,8 @@
 preset's members, ensemble and evaluate them (balanced test split and a natural-
 distribution test set), score ready-made age models on the same natural set, measure
 speed against plain baselines and the dashboard's page render times in headless
-chromium, and write JSON + a Markdown table the README includes.
+chromium, time the Try it page's answers (bench/try_latency.py), and write JSON + a
+Markdown table the README includes.
 
     python -m bench.run [--preset cpu] [--limit N] [--skip-speed] [--skip-ready-made]
                         [--skip-dashboard]
@@ -42,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     result = run(data, args.preset, home, limit=args.limit, seed=args.seed,
                  speed=not args.skip_speed, ready_made=not args.skip_ready_made,
-                 dashboard=not args.skip_dashboard)
+                 dashboard=not args.skip_dashboard, try_it=not args.skip_try)
     stem = f"{dt.date.today().isoformat()}-{socket.gethostname()}"
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{stem}.json").write_text(json.dumps(result, indent=2, default=str))
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(data: Path, preset: str, home: Path, *, limit: int | None, seed: int, speed: bool,
-        ready_made: bool, dashboard: bool = True) -> dict[str, Any]:
+        ready_made: bool, dashboard: bool = True, try_it: bool = True) -> dict[str, Any]:
     """Every stage in order, each timed, with a progress bar per stage on stderr."""
     from backend.training.config import preset_members
     from storage import runs
@@ -123,12 +124,24 @@ def run(data: Path, preset: str, home: Path, *, limit: int | None, seed: int, sp
         t = time.perf_counter()
         dashboard_results = dashboard_speed()
         walls["dashboard speed"] = time.perf_counter() - t
+    try_results = None
+    if try_it:
+        from bench.try_latency import measure, portraits
+
+        t = time.perf_counter()
+        # The meta ensemble just trained, while another cpu training job runs.
+        try_results = measure(app, rows["ensemble (meta)"]["run_id"],
+                              portraits(data.parent, 20), load_dataset=prep["dataset_id"],
+                              progress=console.info)
+        walls["try it latency"] = time.perf_counter() - t
     return {"date": dt.datetime.now(dt.timezone.utc).isoformat(), "host": socket.gethostname(),
-            "cpus": os.cpu_count(), "preset": preset, "members": members, "seed": seed,
+            "cpus": os.cpu_count(), "preset": preset, "try_latency": try_results,
+            "members": members, "seed": seed,
             "limit": limit, "dataset": prep, "rows": rows, "ready_made": external,
             "natural_n": len(natural_items), "wall_s": walls,
             "pipeline_wall_s": sum(v for k, v in walls.items()
-                                   if not k.startswith(("speed", "ready-made", "dashboard"))),
+                                   if not k.startswith(("speed", "ready-made", "dashboard",
+                                                        "try it"))),
             "total_wall_s": time.perf_counter() - started, "speed": speed_results,
             "dashboard": dashboard_results,
             "targets": targets(rows)}
@@ -235,6 +248,12 @@ def render(result: dict[str, Any]) -> str:
     lines += trust_table(result["rows"])
     lines += speed_table(result.get("speed"))
     lines += dashboard_table(result.get("dashboard"))
+    if result.get("try_latency"):
+        from bench.try_latency import render as try_table
+
+        lines += ["", "Try it live: one photo through the try-it service once warm (face "
+                  "finding, prediction, overlay), 20 FG-NET portraits:", "",
+                  try_table(result["try_latency"])]
     for name, ext in result["ready_made"].items():
         if ext.get("trained_on"):
             lines.append(f"\n*{name}*: {ext['trained_on']}")
@@ -303,6 +322,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-ready-made", action="store_true")
     p.add_argument("--skip-dashboard", action="store_true",
                    help="do not time the dashboard's pages in headless chromium")
+    p.add_argument("--skip-try", action="store_true",
+                   help="do not time the Try it page's answers (idle and under a training)")
     p.add_argument("--update-readme", action="store_true",
                    help="write the table into README.md between the bench markers")
     return p

@@ -29,6 +29,9 @@ from worker.execute import execute
 
 log = logging.getLogger(__name__)
 STOP_WAIT_SECONDS = 30.0  # how long `agerec worker --stop` waits before it kills
+# Jobs run at this CPU niceness: a training yields the cores to the dashboard and the
+# try-it service whenever they need them, and takes them all when they are idle.
+JOB_NICENESS = 10
 
 
 class RunnerStopped(SystemExit):
@@ -166,11 +169,18 @@ def _stop(signum, frame) -> None:
                         f"a job it was running can be retried")
 
 
+def lower_priority(niceness: int = JOB_NICENESS) -> int:
+    """Lower this process's CPU priority to `niceness` (never raise it); the niceness now."""
+    current = os.nice(0)
+    return os.nice(niceness - current) if current < niceness else current
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m worker.local_runner")
     parser.add_argument("--owner", type=int, help="serve while this process lives")
     args = parser.parse_args(argv)
     configure_logging()
+    lower_priority()
     app = AppContext()
     serve(app, owner=args.owner, idle_exit=app.settings.runner_idle_exit)
 

@@ -117,3 +117,27 @@ def test_stopping_a_runner_fails_the_job_it_was_running(app, job_env, tmp_path):
     finally:
         worker.kill9()
         wait_gone([worker.proc.pid], 10)
+
+
+def niceness(pid: int) -> int:
+    """A process's nice value, from /proc/<pid>/stat."""
+    from pathlib import Path
+
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
+def test_a_runner_runs_its_jobs_below_the_try_service_s_priority(app, job_env):
+    """Check that the local runner lowers its CPU priority to JOB_NICENESS, so a training
+    yields the cores to the dashboard and the try-it service."""
+    from worker.local_runner import JOB_NICENESS
+
+    owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    runner = subprocess.Popen([sys.executable, "-m", "worker.local_runner", "--owner",
+                               str(owner.pid)], cwd=REPO, env=job_env)
+    try:
+        wait_for(lambda: is_running(Settings.from_env()), 60, "the runner to start")
+        assert niceness(runner.pid) >= JOB_NICENESS > niceness(owner.pid)
+    finally:
+        kill_all([owner.pid, runner.pid])
+        owner.wait(timeout=10)
+        runner.wait(timeout=10)

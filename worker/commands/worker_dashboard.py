@@ -16,8 +16,8 @@ from worker.celery_app import celery_app
 from worker.console import Console
 from worker.context import AppContext
 from worker.interactive.client import ServiceError, ensure_service
-from worker.local_runner import (ensure_local_runner, is_running, report_machine, serve,
-                                 stop_local_runner)
+from worker.local_runner import (ensure_local_runner, is_running, lower_priority,
+                                 report_machine, serve, stop_local_runner)
 
 log = logging.getLogger(__name__)
 FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
@@ -51,6 +51,7 @@ def handle_worker(args: argparse.Namespace, console: Console) -> int:
         console.info("no AGEREC_BROKER_URL: running jobs in the local runner (Ctrl-C stops)")
         app.db  # migrate before the first job
         start_try_service(app)
+        lower_priority()  # after the service started: it keeps the normal priority
         serve(app)
         return 0
     celery = celery_app()
@@ -59,6 +60,7 @@ def handle_worker(args: argparse.Namespace, console: Console) -> int:
         return 0 if replies else 1
     app.db
     start_try_service(app)
+    lower_priority()  # every job of this worker yields the CPU to interactive work
     report_machine(app.settings)
     # A name of its own (pid@host): several workers on one machine (one per GPU) each
     # answer `--ping` and inspection under their own name.
