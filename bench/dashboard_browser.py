@@ -39,7 +39,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 TARGET_S = 2.0
 PAGE_ORDER = ("results", "compare", "gallery", "present", "jobs", "launch")
-NAV_LABELS = {"results": "Results", "compare": "Compare", "gallery": "GradCAM gallery",
+NAV_LABELS = {"results": "Results", "compare": "Compare", "gallery": "Explanations",
               "present": "Present", "jobs": "Jobs", "launch": "Launch"}  # dashboard/app.py
 
 

@@ -14,11 +14,12 @@ import streamlit as st
 
 from dashboard import access
 from storage.artifacts import list_artifacts
+from storage.catalog import default_entry, default_selection, get_entry, list_entries
 from storage.datasets import get_dataset, list_datasets
-from storage.errors import ArtifactPathError
+from storage.errors import ArtifactPathError, RunNotFound
 from storage.jobs import children, count_jobs, get_job, list_jobs
 from storage.paths import confine
-from storage.runs import count_runs, get_metrics, get_run, list_runs
+from storage.runs import get_metrics, get_run
 from worker.context import AppContext
 
 log = logging.getLogger(__name__)
@@ -60,30 +61,34 @@ def _run_dict(run) -> dict[str, Any]:
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
-def run_count(k: Key) -> int:
-    return count_runs(_db(k))
+def run_entries(k: Key, include_hidden: bool = False) -> list[dict[str, Any]]:
+    """Runs newest first as storage.catalog lists them (label, preset, n_test, accuracy,
+    hidden...); smoke, failed and cancelled runs only with `include_hidden`."""
+    return [e.to_dict() for e in list_entries(_db(k), include_hidden=include_hidden)]
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
-def run_options(k: Key) -> list[dict[str, Any]]:
-    """Every run, newest first: id, name, kind, backbone, dataset_id, status."""
-    return [{key_: d[key_] for key_ in ("id", "name", "kind", "backbone", "dataset_id", "status")}
-            for d in map(_run_dict, list_runs(_db(k), limit=None))]
+def default_run_id(k: Key, offered: list[int]) -> int:
+    """Where a run picker opens among the `offered` ids: the newest finished non-smoke
+    ensemble, else the newest finished non-smoke run, else the newest offered."""
+    entries = [e for e in list_entries(_db(k), include_hidden=True) if e.id in set(offered)]
+    found = default_entry(entries)
+    return found.id if found is not None else offered[0]
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
-def runs_page(k: Key, limit: int, offset: int) -> pd.DataFrame:
-    """One page of runs (newest first) with their headline test metrics."""
-    rows = []
-    for run in list_runs(_db(k), limit=limit, offset=offset):
-        m = get_metrics(_db(k), run.id, scope="test")
-        rows.append({"id": run.id, "name": run.name, "kind": run.kind,
-                     "backbone": _run_dict(run)["backbone"], "dataset": run.dataset_id,
-                     "status": run.status, "accuracy": m.get("accuracy"),
-                     "one_off_accuracy": m.get("one_off_accuracy"), "n": m.get("n"),
-                     "created": run.created_at})
-    return pd.DataFrame(rows, columns=["id", "name", "kind", "backbone", "dataset", "status",
-                                       "accuracy", "one_off_accuracy", "n", "created"])
+def default_run_ids(k: Key) -> list[int]:
+    """What Compare opens on: the default ensemble and its members."""
+    return default_selection(list_entries(_db(k)))
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def run_entry(k: Key, run_id: int) -> dict[str, Any] | None:
+    """One run as listed, hidden or not; None when there is no such run."""
+    try:
+        return get_entry(_db(k), run_id).to_dict()
+    except RunNotFound:
+        return None
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
@@ -190,8 +195,10 @@ def job(k: Key, job_id: int) -> dict[str, Any]:
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def galleries(k: Key) -> list[dict[str, Any]]:
-    """Gallery folders recorded by gradcam jobs, newest first, that hold a gallery.json."""
-    out = []
+    """Gallery folders recorded by gradcam jobs, newest first, each once (a job records
+    its folder once per run it explains): folder, id, job_id, created, method, the runs
+    it explains and each run's model name in it."""
+    found: dict[str, dict[str, Any]] = {}
     for art in reversed(list_artifacts(_db(k), kind="gradcam")):
         try:
             path = _db(k).paths.resolve(art.path)
@@ -199,10 +206,39 @@ def galleries(k: Key) -> list[dict[str, Any]]:
             log.warning("gradcam artifact %s not shown: %s", art.id, exc)
             continue
         folder = path.parent if path.suffix == ".json" else path
-        if (folder / "gallery.json").is_file():
-            out.append({"id": art.id, "folder": str(folder), "run_id": art.run_id,
-                        "job_id": art.job_id, "created": art.created_at, "meta": art.meta})
-    return out
+        if not (folder / "gallery.json").is_file():
+            continue
+        g = found.setdefault(str(folder), {
+            "id": art.id, "folder": str(folder), "job_id": art.job_id,
+            "created": art.created_at, "method": art.meta.get("method", "gradcam"),
+            "run_id": art.run_id, "runs": [], "models": {}})
+        if art.run_id is not None and art.run_id not in g["runs"]:
+            g["runs"].insert(0, art.run_id)
+            g["models"][art.run_id] = art.meta.get("model")
+    return list(found.values())
+
+
+def own_galleries(k: Key, run_id: int) -> list[dict[str, Any]]:
+    """The galleries that explain this run itself (never its members'), newest first."""
+    return [g for g in galleries(k) if run_id in g["runs"]]
+
+
+def run_items(k: Key, g: dict[str, Any], run_id: int) -> pd.DataFrame:
+    """The items of gallery `g` that explain `run_id`: its model's, by the name the
+    gradcam stage recorded (older galleries: the name ending in '#<id>')."""
+    items = gallery(k, g["folder"])["items"]
+    if items.empty:
+        return items
+    name = g["models"].get(run_id)
+    keep = (items["model"] == name) if name else items["model"].astype(str).str.endswith(
+        f"#{run_id}")
+    return items[keep]
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def explained_faces(k: Key, run_id: int) -> set[str]:
+    """Ids of the test faces some gallery explains for this run."""
+    return {str(i) for g in own_galleries(k, run_id) for i in run_items(k, g, run_id)["id"]}
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)

@@ -81,17 +81,15 @@ def face_caption(row: pd.Series, labels: Sequence[str]) -> str:
 
 
 def overlays(run_id: int) -> dict[str, str]:
-    """{manifest row: GradCAM overlay path} of the newest gallery made for this run."""
+    """{manifest row: overlay path} of the newest gallery that explains this run itself."""
     k = data.key()
-    own = [g for g in data.galleries(k) if g["run_id"] == run_id]
+    own = data.own_galleries(k, run_id)
     if not own:
         return {}
-    items = data.gallery(k, own[0]["folder"])["items"]
+    items = data.run_items(k, own[0], run_id)
     if items.empty or "pred_overlay_path" not in items.columns:
         return {}
-    model = (own[0].get("meta") or {}).get("model")
-    mine = items[(items["colour"] == "colour")
-                 & ((items["model"] == model) if model else True)]
+    mine = items[items["colour"] == "colour"]
     return {str(i): p for i, p in zip(mine["id"], mine["pred_overlay_path"]) if p}
 
 
@@ -101,6 +99,8 @@ def faces_ui(faces: pd.DataFrame, labels: Sequence[str], run_id: int) -> None:
     k = data.key()
     roots = tuple(data.image_roots(k))
     maps = overlays(run_id)
+    own = data.own_galleries(k, run_id)
+    method = "GradCAM" if not own or own[0]["method"].startswith("gradcam") else "Occlusion"
     shown = faces.head(MAX_FACES)
     st.caption(f"{len(faces)} faces" + (f"; the first {len(shown)}:" if len(faces) > len(shown)
                                         else ":"))
@@ -117,7 +117,9 @@ def faces_ui(faces: pd.DataFrame, labels: Sequence[str], run_id: int) -> None:
             st.image(content, caption=caption, width="stretch")
             overlay = maps.get(str(row.get("row")))
             if overlay and (heat := data.image_bytes(overlay, roots)) is not None:
-                st.image(heat, caption="GradCAM: where it looked", width="stretch")
+                st.image(heat, caption=f"{method}: where it looked", width="stretch")
+                st.markdown(f"[:material/image_search: Its explanation](/gallery?run={run_id}"
+                            f"&face={row.get('row')})")
 
 
 def group_filter_ui(preds: pd.DataFrame, labels: Sequence[str]) -> pd.DataFrame | None:

@@ -51,15 +51,20 @@ RATIO_ROWS = ("Quadratic weighted kappa",)
 DELTA_PREFIX = "Δ "
 
 
+def _pp(value: float) -> str:
+    return f"{100 * value:+.2f} pp"
+
+
 def styled(table: pd.DataFrame):
-    """A Styler showing shares as percentages (differences as signed points) and the
-    kappa row as a plain number, with '—' for missing values."""
+    """A Styler showing shares as percentages (differences in signed percentage points,
+    'pp', without colour) and the kappa row as a plain number, with '—' for missing
+    values."""
     deltas = [c for c in table.columns if str(c).startswith(DELTA_PREFIX)]
     values = [c for c in table.columns if c not in deltas]
     shares = [r for r in table.index if r not in RATIO_ROWS]
     ratios = [r for r in table.index if r in RATIO_ROWS]
     style = table.style
-    for rows, cols, fmt in ((shares, values, "{:.2%}"), (shares, deltas, "{:+.2%}"),
+    for rows, cols, fmt in ((shares, values, "{:.2%}"), (shares, deltas, _pp),
                             (ratios, values, "{:.3f}"), (ratios, deltas, "{:+.3f}")):
         if rows and cols:
             style = style.format(fmt, subset=pd.IndexSlice[rows, cols], na_rep="—")

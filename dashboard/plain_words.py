@@ -19,8 +19,9 @@ PRIOR_EXPLAINED = (
     "found a little less often.")
 
 
-def in_n(fraction: float, n: int) -> int:
-    """A fraction as a whole count out of n (0.7027 -> 7 in 10)."""
+def in_n(fraction: float, n: int = 100) -> int:
+    """A fraction as a whole count out of n (0.759 -> 76 in 100): every figure in words
+    is out of 100, so 75.9% never reads as "8 in 10"."""
     return int(round(fraction * n))
 
 
@@ -35,9 +36,9 @@ def group_width(edges: Sequence[int]) -> int | None:
 
 
 def headline(accuracy: float, one_off: float | None, width: int | None) -> str:
-    """'7 in 10 faces put in the right 20-year group; 98 in 100 within one group.'"""
+    """'70 in 100 faces put in the right 20-year group; 98 in 100 within one group.'"""
     group = f"{width}-year age group" if width else "age group"
-    text = f"{in_n(accuracy, 10)} in 10 faces are put in the right {group}"
+    text = f"{in_n(accuracy, 100)} in 100 faces are put in the right {group}"
     if one_off is not None:
         text += f"; {in_n(one_off, 100)} in 100 land in it or the group next to it"
     return text + "."

@@ -1,10 +1,12 @@
 """What the Present page shows, as data: the example faces and the HTML report."""
 from __future__ import annotations
 
+from datetime import datetime
+
 import pandas as pd
 
 from dashboard import metrics_table, plain_words, report
-from dashboard.paper import paper_model_for
+from dashboard.paper import comparison_caption, paper_column, reproduces
 
 EXAMPLES = 3
 
@@ -23,29 +25,55 @@ def pick_examples(items: pd.DataFrame, n: int = EXAMPLES) -> list[dict]:
     return picked[:n]
 
 
-def build_report(run: dict, m: dict, lead: str, notes: list[str],
-                 examples: list[tuple[str, bytes]], figures: list, *,
-                 mix: list[str] = (), trust: list[report.Section] = ()) -> str:
-    """The Present page as one offline HTML file: `figures` are the per-class bars and,
-    optionally, the confusion heatmap; `examples` (sentence, PNG bytes) GradCAM faces;
-    `mix` the sentences on the model as trained and for the population's age mix;
-    `trust` the "Who it works for" and "How sure it is" sections."""
-    paper_name = paper_model_for(run["kind"], run["backbone"])
+def model_in_words(entry: dict) -> str:
+    """'the meta ensemble of efficientnet_lite0 + dlib_face (run #17)'."""
+    return f"the {entry['what'] if 'what' in entry else entry['name']} (run #{entry['id']})"
+
+
+def our_table(entry: dict, m: dict, labels: list[str]) -> pd.DataFrame:
+    """Our own results, shaped like the paper's Table 1 (one column: this run)."""
+    return metrics_table.table1({f"run #{entry['id']} (n = {m.get('n') or 0:.0f})": m}, labels)
+
+
+def facts(entry: dict, m: dict, when: datetime) -> str:
+    """Date, dataset and every n behind the report's numbers."""
+    return (f"Made {when:%Y-%m-%d %H:%M} UTC from run #{entry['id']} "
+            f"({entry.get('status', '?')}, preset {entry.get('preset') or '?'}). Dataset: "
+            f"{entry.get('dataset', '?')} (dataset #{entry.get('dataset_id', '?')}, "
+            f"{entry.get('dataset_size', 0):,} prepared faces). Test faces: "
+            f"n = {m.get('n') or 0:.0f}, never seen in training; every percentage below is "
+            f"out of them unless it says otherwise.")
+
+
+def build_report(entry: dict, m: dict, lead: str, notes: list[str],
+                 examples: list[tuple[str, bytes]], figures: list, *, labels: list[str],
+                 when: datetime, mix: list[str] = (), explanation: str = "",
+                 trust: list[report.Section] = ()) -> str:
+    """The Present page as one offline HTML file. `entry` is the run as storage.catalog
+    lists it; `figures` the per-class bars and, optionally, the confusion heatmap;
+    `examples` (sentence, PNG bytes) the run's own explanation overlays, `explanation`
+    what they are (or why there are none); `mix` the sentences on the model as trained
+    and for the population's age mix; `trust` the "Who it works for" and "How sure it
+    is" sections."""
+    column = paper_column(entry["kind"], entry.get("backbone"))
+    reproduced = reproduces(entry)
+    reference = ([f"This run reproduces the paper's {reproduced} model (the same models, "
+                  "preset and ImageNet weights)."] if reproduced else [])
+    if column:
+        reference.append(comparison_caption(entry, column))
     sections = [
+        report.Section("About these numbers", (facts(entry, m, when),)),
+        report.Section("Our results", table=metrics_table.styled(our_table(entry, m, labels))),
         report.Section("What “within one group” means", (plain_words.ONE_OFF_EXPLAINED,)),
         *([report.Section("Balanced classes or the population's age mix",
                           (*mix, plain_words.PRIOR_EXPLAINED))] if mix else []),
         report.Section("Accuracy per age group", figures=(figures[0],)),
         *trust,
         report.Section("Where it goes wrong", tuple(notes), figures=tuple(figures[1:])),
-        report.Section("What the model looks at", images=tuple(examples),
-                       paragraphs=() if examples else ("No GradCAM examples yet.",)),
-        report.Section("Reference: the paper's Table 1",
-                       (f"This run reproduces the paper's {paper_name} model."
-                        if paper_name else "",),
+        report.Section("What the model looks at", (explanation,), images=tuple(examples)),
+        report.Section("Reference: the paper's Table 1", tuple(reference),
                        table=metrics_table.styled(metrics_table.paper_table())),
     ]
-    return report.render_report(f"Age groups from faces: {run['name']}", sections, lead=lead,
-                                subtitle=f"run #{run['id']} · {m.get('n') or 0:.0f} test faces")
-
-
+    return report.render_report(f"Age groups from faces: {model_in_words(entry)}", sections,
+                                lead=lead, subtitle=f"{entry.get('dataset', '?')} · "
+                                f"{m.get('n') or 0:.0f} test faces · {when:%Y-%m-%d}")

@@ -4,9 +4,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from storage.jobs import EARLIER_ATTEMPTS
+
 
 def elapsed_s(job: dict[str, Any], now: datetime) -> float | None:
-    """Seconds since the job started (to its end once finished); None before it starts."""
+    """Seconds the job has run, every attempt counted: its earlier attempts (retries and
+    redeliveries) and the last one, to its end once finished; None before it starts."""
+    earlier = float((job.get("progress") or {}).get(EARLIER_ATTEMPTS) or 0.0)
+    if job.get("started_at") is None:
+        return earlier or None
+    return earlier + ((job.get("finished_at") or now) - job["started_at"]).total_seconds()
+
+
+def attempt_s(job: dict[str, Any], now: datetime) -> float | None:
+    """Seconds of the last attempt only (the pace the ETA is read from)."""
     if job.get("started_at") is None:
         return None
     return ((job.get("finished_at") or now) - job["started_at"]).total_seconds()
@@ -23,7 +34,7 @@ def fraction(progress: dict[str, Any] | None) -> float | None:
 
 def eta_s(job: dict[str, Any], now: datetime) -> float | None:
     """Seconds left at the average pace so far, for a running job with some progress."""
-    done, spent = fraction(job.get("progress")), elapsed_s(job, now)
+    done, spent = fraction(job.get("progress")), attempt_s(job, now)
     if job.get("status") != "running" or not done or spent is None:
         return None
     return spent * (1.0 - done) / done

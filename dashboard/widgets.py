@@ -11,21 +11,84 @@ from dashboard import data, metrics_table
 
 
 def run_label(run: dict[str, Any]) -> str:
-    return f"#{run['id']} {run['name']} ({run['backbone'] or run['kind']})"
+    """What a run is, in words (storage.catalog's label)."""
+    return run.get("label") or f"#{run['id']} {run['name']} ({run['backbone'] or run['kind']})"
 
 
-def run_picker_ui(options: list[dict[str, Any]], *, key: str, prefer_ensemble: bool = False,
-                  label: str = "Run") -> int | None:
-    """A run chosen from `options` (newest first); ?run=<id> in the address preselects it."""
-    if not options:
+def url_ids(name: str) -> list[int] | None:
+    """The run ids ?<name>= holds in the address ('3' or '3,1,2'); None when absent,
+    [] when it holds no number."""
+    raw = st.query_params.get(name)
+    if raw is None:
         return None
-    ids = [r["id"] for r in options]
-    wanted = st.query_params.get("run")
-    index = ids.index(int(wanted)) if wanted and wanted.isdigit() and int(wanted) in ids else 0
-    if wanted is None and prefer_ensemble:
-        index = next((i for i, r in enumerate(options) if r["kind"] == "ensemble"), 0)
-    labels = {r["id"]: run_label(r) for r in options}
-    return st.selectbox(label, ids, index=index, format_func=labels.get, key=key)
+    return [int(part) for part in raw.split(",") if part.strip().isdigit()]
+
+
+def from_url(key: str, name: str) -> list[int] | None:
+    """The ids in ?<name>= when the address is new to this widget (first load, or typed
+    or pasted since), else None: the widget's own state then wins."""
+    raw = st.query_params.get(name)
+    if raw == st.session_state.get(f"{key}-url"):
+        return None
+    st.session_state[f"{key}-url"] = raw
+    return url_ids(name)
+
+
+def to_url(key: str, name: str, ids: Sequence[int]) -> None:
+    """Write the chosen ids to ?<name>=, so a copied address shows the same choice."""
+    raw = ",".join(str(i) for i in ids)
+    if st.query_params.get(name) != raw:
+        st.query_params[name] = raw
+    st.session_state[f"{key}-url"] = raw
+
+
+def hidden_toggle_ui(key: str) -> bool:
+    return st.toggle("Show smoke, failed and cancelled runs", key=f"{key}-all",
+                     help="Hidden by default: smoke runs only check the code, and failed or "
+                          "cancelled runs have no reliable results.")
+
+
+def run_choices(key: str, name: str, multi: bool) -> tuple[list[dict[str, Any]], list[int] | None]:
+    """The runs a picker offers, and the ids a new address asks for. A run the address
+    names is offered even when hidden; a missing one is reported."""
+    k = data.key()
+    entries = data.run_entries(k, include_hidden=hidden_toggle_ui(key))
+    wanted = from_url(key, name)
+    if st.query_params.get(name) is not None and not url_ids(name):
+        st.warning(f"The address asks for run {st.query_params.get(name)!r}, which is not a "
+                   "run number.")
+    for run_id in wanted or []:
+        if all(e["id"] != run_id for e in entries):
+            entry = data.run_entry(k, run_id)
+            if entry is None:
+                st.warning(f"There is no run #{run_id}" + ("." if multi else
+                                                             "; showing the default run."))
+            else:
+                entries.append(entry)
+    entries.sort(key=lambda e: -e["id"])
+    return entries, wanted
+
+
+def run_picker_ui(*, key: str, label: str = "Run") -> int | None:
+    """The run a page shows: the one ?run= names, else the newest finished ensemble that
+    is not a smoke run; smoke, failed and cancelled runs are listed only on request. The
+    choice goes back into ?run=."""
+    entries, wanted = run_choices(key, "run", multi=False)
+    if not entries:
+        return None
+    ids = [e["id"] for e in entries]
+    labels = {e["id"]: run_label(e) for e in entries}
+    if wanted and wanted[0] in ids:
+        st.session_state[key] = wanted[0]
+    elif st.session_state.get(key) not in ids:
+        st.session_state[key] = data.default_run_id(data.key(), ids)
+    chosen = st.selectbox(label, ids, format_func=labels.get, key=key)
+    to_url(key, "run", [chosen])
+    entry = next(e for e in entries if e["id"] == chosen)
+    if entry["hidden"]:
+        st.caption(f"Run #{chosen} is a {'smoke' if entry['smoke'] else entry['status']} run: "
+                   "its numbers are not a result.")
+    return chosen
 
 
 def pager_ui(total: int, page_size: int, *, key: str) -> int:
@@ -39,23 +102,28 @@ def pager_ui(total: int, page_size: int, *, key: str) -> int:
 
 
 def metrics_table_ui(table: pd.DataFrame) -> None:
-    """A Table 1-shaped table: percentages, signed differences, kappa as a number."""
-    st.dataframe(metrics_table.styled(table))
+    """A Table 1-shaped table: percentages, signed differences in pp, kappa as a number;
+    every row shown (no scrolling inside the table)."""
+    st.dataframe(metrics_table.styled(table), height="content")
 
 
-def image_grid_ui(images: Sequence[tuple[str, str]], roots: Sequence[str], *,
-                  columns: int = 6) -> int:
-    """(path, caption) images in a grid, only from `roots`; returns how many were shown."""
+def image_grid_ui(images: Sequence[tuple], roots: Sequence[str], *, width: int = 160) -> int:
+    """(path, caption[, markdown below]) images side by side, `width` px each, wrapping
+    onto new rows as the window allows (so captions stay readable at any width); only
+    images under `roots` are shown. Returns how many were."""
     shown = 0
-    cols = st.columns(columns)
-    for i, (path, caption) in enumerate(images):
-        with cols[i % columns]:
-            content = data.image_bytes(path, tuple(roots))
-            if content is None:
-                st.caption(f"{caption}\n\n(image not available)")
-            else:
-                st.image(content, caption=caption, width="stretch")
-                shown += 1
+    with st.container(horizontal=True, gap="small"):
+        for path, caption, *below in images:
+            with st.container(width=width):
+                content = data.image_bytes(path, tuple(roots))
+                if content is None:
+                    st.caption(f"{caption}\n\n(image not available)")
+                else:
+                    st.image(content, caption=caption, width="stretch")
+                    shown += 1
+                for text in below:
+                    if text:
+                        st.markdown(text)
     return shown
 
 

@@ -72,7 +72,7 @@ class RunEntry:
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
-        out.update(label=self.label, hidden=self.hidden)
+        out.update(label=self.label, hidden=self.hidden, smoke=self.smoke, what=self.what)
         return out
 
 

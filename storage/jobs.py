@@ -15,6 +15,8 @@ from storage.tables import FINISHED_STATUSES, JOB_STATUSES, JobRow, utcnow
 
 LOG_TAIL_CHARS = 4000
 RETRYABLE_STATUSES = ("failed", "cancelled")
+# progress key: seconds spent by the job's earlier attempts (retries and redeliveries)
+EARLIER_ATTEMPTS = "earlier_attempts_s"
 
 
 def create_job(db: Database, kind: str, params: dict[str, Any] | None = None,
@@ -85,6 +87,9 @@ def mark_running(db: Database, job_id: int, worker: str | None = None,
             row.error = (f"gave up after {made} attempts: each one ended without an outcome "
                          f"(its worker was killed, out of memory?); retry it to try again")
             return Job.from_row(row)
+        if row.status == "running" and row.started_at is not None:
+            # A redelivery: the attempt that died ran until its last heartbeat.
+            _add_earlier_attempt(row, (row.heartbeat_at or now) - row.started_at)
         row.attempts += 1
         row.status, row.started_at, row.heartbeat_at = "running", now, now
         row.worker = worker
@@ -161,12 +166,26 @@ def reset_for_retry(db: Database, job_id: int, task_id: str | None = None) -> Jo
         if row.status not in RETRYABLE_STATUSES:
             raise JobStateError(f"job {job_id} is {row.status}; only a failed or cancelled "
                                 f"job can be retried")
-        row.status, row.progress, row.error, row.traceback = "queued", {}, None, None
+        if row.started_at is not None:
+            _add_earlier_attempt(row, (row.finished_at or row.heartbeat_at or utcnow())
+                                 - row.started_at)
+        earlier = (row.progress or {}).get(EARLIER_ATTEMPTS)
+        row.status, row.error, row.traceback = "queued", None, None
+        row.progress = {EARLIER_ATTEMPTS: earlier} if earlier else {}
         row.started_at = row.finished_at = row.heartbeat_at = None
         row.worker, row.task_id = None, task_id
         row.cancel_requested = False
         row.attempts_before_retry = row.attempts
         return Job.from_row(row)
+
+
+def _add_earlier_attempt(row: JobRow, spent) -> None:
+    """Add an ended attempt's duration to the job's progress, so its elapsed time counts
+    every attempt (started_at holds only the last one's start)."""
+    progress = dict(row.progress or {})
+    progress[EARLIER_ATTEMPTS] = (float(progress.get(EARLIER_ATTEMPTS) or 0.0)
+                                  + max(0.0, spent.total_seconds()))
+    row.progress = progress
 
 
 def oldest_local_job(db: Database) -> Job | None:

@@ -1,14 +1,18 @@
 """Present: the results in plain words for non-technical viewers, and a one-file HTML
-report that opens offline."""
+report that opens offline. Only the chosen run's own explanation is shown: a run without
+one says so and offers to make it, never borrows another run's."""
 from datetime import datetime, timezone
 
 import streamlit as st
 
 from dashboard import (access, charts, data, plain_words, presentation, report, trust_charts,
                        trust_sections, widgets)
-from dashboard.paper import TABLE1, paper_model_for
+from dashboard.paper import TABLE1, comparison_caption, paper_column, reproduces
 
 EXAMPLES = presentation.EXAMPLES
+# The explanation Present offers to make: occlusion explains any model, one face per
+# class and outcome keeps it to minutes.
+EXPLAIN_PARAMS = {"method": "occlusion", "per_class": 1}
 
 
 def headline_ui(m: dict, edges: list[int]) -> str:
@@ -33,21 +37,46 @@ def mix_ui(m: dict, pm: dict | None) -> list[str]:
     return sentences
 
 
-def examples_ui(run: dict, labels: list[str]) -> list[tuple[str, bytes]]:
-    """A few GradCAM overlays with one sentence each; returns them for the report."""
+def make_explanation_ui(run_id: int) -> None:
+    """A button that queues an occlusion explanation of this run (not when read-only)."""
+    if access.read_only():
+        return
+    if st.button("Make its explanation (occlusion, a few minutes)", key="present-explain",
+                 icon=":material/image_search:"):
+        from worker import job_control
+
+        try:
+            job = job_control.submit(data.app(), "gradcam", {"runs": [run_id], **EXPLAIN_PARAMS},
+                                     dispatch=access.dispatch_jobs())
+            data.jobs_page.clear()
+            st.success(f"Job #{job.id} is {job.status}: follow it on the Jobs page; the "
+                       "explanation appears here when it succeeds.")
+        except (ValueError, job_control.DispatchError) as exc:
+            st.error(str(exc))
+
+
+def examples_ui(run: dict, labels: list[str]) -> tuple[list[tuple[str, bytes]], str]:
+    """A few overlays of this run's own explanation, one sentence each; returns them and
+    a sentence on what they are, for the report."""
     k = data.key()
-    found = data.galleries(k)
-    if not found:
-        st.info("No GradCAM examples yet: run a GradCAM analysis to see what the models look at.")
-        return []
-    # The newest gallery of this run or of its members, else the newest of all.
-    own = [g for g in found if g["run_id"] in (run["id"], *run["members"])]
-    g = data.gallery(k, (own or found)[0]["folder"])
-    labels = list(g["class_names"] or labels)
+    own = data.own_galleries(k, run["id"])
+    if not own:
+        text = (f"Run #{run['id']} has no explanation of its own yet, so none is shown "
+                "(another run's would not show what this model looks at).")
+        st.info(text)
+        make_explanation_ui(run["id"])
+        return [], text
+    g = own[0]
+    items = data.run_items(k, g, run["id"])
+    labels = list(data.gallery(k, g["folder"])["class_names"] or labels)
     roots = tuple(data.image_roots(k))
+    method = {"occlusion": "occlusion sensitivity (the faces' parts covered in turn)"}.get(
+        g["method"], g["method"].replace("gradcam", "GradCAM"))
+    text = f"This run's own explanation, by {method}: the yellow areas mattered most."
+    st.caption(text)
     out = []
-    cols = st.columns(EXAMPLES)
-    for col, item in zip(cols, presentation.pick_examples(g["items"]) if not g["items"].empty else []):
+    picked = presentation.pick_examples(items) if not items.empty else []
+    for col, item in zip(st.columns(EXAMPLES), picked):
         sentence = plain_words.example_sentence(item, labels)
         content = data.image_bytes(item["pred_overlay_path"], roots)
         with col:
@@ -55,7 +84,7 @@ def examples_ui(run: dict, labels: list[str]) -> list[tuple[str, bytes]]:
                 st.image(content, width="stretch")
                 out.append((sentence, content))
             st.write(sentence)
-    return out
+    return out, text
 
 
 def weak_spots_ui(m: dict, labels: list[str]) -> list[str]:
@@ -80,29 +109,34 @@ def export_ui(run: dict, html_fn) -> None:
 
     st.download_button("Export the report (one HTML file, opens offline)", data=generate,
                        file_name=f"agerec-run{run['id']}.html", mime="text/html",
-                       key="export", type="primary")
+                       key="export", type="primary", icon=":material/download:")
 
 
 def present_ui(run_id: int) -> None:
     k = data.key()
-    run, m = data.run(k, run_id), data.metrics(k, run_id, "test")
+    run, entry, m = data.run(k, run_id), data.run_entry(k, run_id), data.metrics(k, run_id, "test")
     if not m.get("accuracy"):
         st.info("This run has no test results yet.")
         return
     labels = run["labels"]
     lead = headline_ui(m, data.class_edges(k, run["dataset_id"]))
     mix = mix_ui(m, data.prior_metrics(k, run_id))
-    paper_name = paper_model_for(run["kind"], run["backbone"])
+    column = paper_column(run["kind"], run["backbone"])
+    per_class_n = [sum(row) for row in m.get("confusion_matrix") or []]
     figures = [trust_charts.add_intervals(
         charts.per_class_bars(labels, {"this model": m.get("per_class_accuracy") or []},
-                              reference={f"paper {paper_name}":
-                                         TABLE1[paper_name]["per_class_accuracy"]}
-                              if paper_name else None),
+                              n=int(m.get("n") or 0), n_per_class=per_class_n,
+                              reference={f"paper {column}": TABLE1[column]["per_class_accuracy"]}
+                              if column else None),
         "this model", m.get("per_class_ci95"))]
     if m.get("confusion_matrix"):
         figures.append(charts.confusion_heatmap(m["confusion_matrix"], labels, normalized=True,
                                                 title="Where each age group's faces went (% of row)"))
     st.plotly_chart(figures[0], key="present-bars")
+    if column:
+        if reproduces(entry):
+            st.caption(f"This run reproduces the paper's {column} model.")
+        st.caption(comparison_caption(entry, column))
     st.subheader("Known weak spots")
     notes = weak_spots_ui(m, labels)
     trust = trust_sections.report_sections(
@@ -110,14 +144,14 @@ def present_ui(run_id: int) -> None:
         trust_sections.how_sure_ui(m, key="present", coverage=False),
         trust_sections.members_ui(run))
     st.subheader("What the model looks at")
-    examples = examples_ui(run, labels)
-    export_ui(run, lambda: presentation.build_report(run, m, lead, notes, examples, figures,
-                                                     mix=mix, trust=trust))
+    examples, explanation = examples_ui(run, labels)
+    export_ui(run, lambda: presentation.build_report(
+        entry, m, lead, notes, examples, figures, labels=labels, mix=mix,
+        when=datetime.now(timezone.utc), explanation=explanation, trust=trust))
 
 
 st.title("The results in plain words")
-run_id = widgets.run_picker_ui(data.run_options(data.key()), key="present-run",
-                               prefer_ensemble=True, label="Model")
+run_id = widgets.run_picker_ui(key="present-run", label="Model")
 if run_id is None:
     st.info("Nothing to present yet: no model has been trained.")
 else:

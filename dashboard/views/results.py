@@ -1,29 +1,29 @@
-"""Results of one run: headline numbers with their intervals, per-class accuracy, a
-confusion matrix whose cells open their faces, training curves, who it works for, how
-sure it is, the paper's Table 1 and the error explorer."""
+"""Results of one run: headline numbers with their intervals (beside the paper's model
+in the same role, in neutral pp, with one caption), per-class accuracy, a confusion matrix
+whose cells open their faces, training curves, who it works for, how sure it is, the
+paper's Table 1 and the error explorer."""
 import streamlit as st
 
 from dashboard import (charts, data, explorer, metrics_table, plain_words, trust_charts,
                        trust_sections, widgets)
-from dashboard.paper import TABLE1, paper_model_for
+from dashboard.paper import TABLE1, comparison_caption, paper_column
 
+HEADLINE = (("Accuracy", "accuracy"), ("One-off accuracy", "one_off_accuracy"))
+SCORES = (("Balanced accuracy", "balanced_accuracy"), ("Macro F1", "macro_f1"), ("QWK", "qwk"))
 
 
 def headline_ui(m: dict, paper: dict | None) -> None:
-    """Accuracy and one-off accuracy, against the paper's when it has this model."""
-    cols = st.columns(5)
-    for col, (label, name) in zip(cols, (("Accuracy", "accuracy"),
-                                         ("One-off accuracy", "one_off_accuracy"))):
+    """Accuracy and one-off accuracy (beside the paper's model in the same role, in
+    neutral pp), then the other scores: three to a row, readable at 800 px."""
+    cols = st.columns(3)
+    for col, (label, name) in zip(cols, HEADLINE):
         value, ref = m.get(name), (paper or {}).get(name)
-        col.metric(label, "—" if value is None else f"{100 * value:.2f}%",
+        col.metric(label, "—" if value is None else f"{100 * value:.2f}%", delta_color="off",
                    delta=None if value is None or ref is None else
                    f"{100 * (value - ref):+.2f} pp vs paper")
-    for col, (label, name) in zip(cols[2:], (("Balanced accuracy", "balanced_accuracy"),
-                                             ("Macro F1", "macro_f1"), ("QWK", "qwk"))):
+    for col, (label, name) in zip([cols[2], *st.columns(3)[:2]], SCORES):
         value = m.get(name)
         col.metric(label, "—" if value is None else f"{value:.3f}")
-    if m.get("n") is not None:
-        st.caption(f"{m['n']:.0f} test images")
 
 
 def population_ui(run_id: int, m: dict, pm: dict | None, labels: list[str]) -> None:
@@ -41,7 +41,7 @@ def population_ui(run_id: int, m: dict, pm: dict | None, labels: list[str]) -> N
     left.caption(f"on {m['n']:.0f} test images, age groups balanced as in training")
     population, before = pm.get("population_accuracy"), pm.get("as_trained_population_accuracy")
     right.metric("For the population's age mix",
-                 "—" if population is None else f"{100 * population:.2f}%",
+                 "—" if population is None else f"{100 * population:.2f}%", delta_color="off",
                  delta=None if population is None or before is None else
                  f"{100 * (population - before):+.2f} pp vs as trained on this mix")
     weights = (pm.get("target_prior") or {}).get("weights") or []
@@ -70,14 +70,16 @@ def confusion_ui(matrix, labels, *, key: str, title: str = "Confusion matrix"):
 
 def results_ui(run_id: int) -> None:
     k = data.key()
-    run = data.run(k, run_id)
+    run, entry = data.run(k, run_id), data.run_entry(k, run_id)
     labels, m = run["labels"], data.metrics(k, run_id, "test")
-    paper_name = paper_model_for(run["kind"], run["backbone"])
-    paper = TABLE1.get(paper_name) if paper_name else None
     if not m:
         st.info(f"Run #{run_id} has no test metrics yet (status: {run['status']}).")
         return
+    column = paper_column(run["kind"], run["backbone"])
+    paper = TABLE1.get(column) if column else None
     headline_ui(m, paper)
+    n = int(m["n"]) if m.get("n") is not None else None
+    st.caption(comparison_caption(entry, column) if column else f"{n or 0:,} test images")
     if caption := trust_sections.intervals_caption(m):
         st.caption(caption)
     pm = data.prior_metrics(k, run_id)
@@ -85,29 +87,29 @@ def results_ui(run_id: int) -> None:
     series = {run["name"]: m.get("per_class_accuracy") or []}
     if pm is not None:
         series["corrected for the population's age mix"] = pm.get("per_class_accuracy") or []
-    left, right = st.columns(2)
+    per_class_n = [sum(row) for row in m.get("confusion_matrix") or []]
+    st.plotly_chart(trust_charts.add_intervals(charts.per_class_bars(
+        labels, series, n=n, n_per_class=per_class_n,
+        reference={f"paper {column}": paper["per_class_accuracy"]} if paper else None),
+        run["name"], m.get("per_class_ci95")), key="per-class")
+    if paper:
+        st.caption(comparison_caption(entry, column))
     cell = None
-    with left:
-        st.plotly_chart(trust_charts.add_intervals(charts.per_class_bars(
-            labels, series,
-            reference={f"paper {paper_name}": paper["per_class_accuracy"]} if paper else None),
-            run["name"], m.get("per_class_ci95")), key="per-class")
-    with right:
-        if m.get("confusion_matrix"):
-            cell = confusion_ui(m["confusion_matrix"], labels, key="confusion")
-    left, right = st.columns(2)
-    with left:
-        history = data.history(k, run_id)
-        if history:
-            st.plotly_chart(charts.training_curves(history), key="curves")
-        else:
-            st.info("No training curves: this run has no history.json.")
-    with right:
-        gender = m.get("per_gender_accuracy") or {}
-        groups = {"men": gender.get("M"), "women": gender.get("F"),
-                  "greyscale photos": m.get("greyscale_accuracy")}
-        st.plotly_chart(trust_charts.add_group_bar_intervals(
-            charts.group_accuracy_bars(m.get("accuracy"), groups), m), key="groups")
+    if m.get("confusion_matrix"):
+        cell = confusion_ui(m["confusion_matrix"], labels, key="confusion")
+    history = data.history(k, run_id)
+    if history:
+        st.plotly_chart(charts.training_curves(history), key="curves")
+    elif run["kind"] == "ensemble":
+        st.info("No training curves: an ensemble is fitted on its members' predictions, not "
+                "trained by epochs (Compare draws its members' curves).")
+    else:
+        st.info("No training curves: this run has no history.json.")
+    gender = m.get("per_gender_accuracy") or {}
+    groups = {"men": gender.get("M"), "women": gender.get("F"),
+              "greyscale photos": m.get("greyscale_accuracy")}
+    st.plotly_chart(trust_charts.add_group_bar_intervals(
+        charts.group_accuracy_bars(m.get("accuracy"), groups, n=n), m), key="groups")
     trust_sections.who_ui(m, labels, key="results", table=True)
     trust_sections.how_sure_ui(m, key="results")
     with st.expander("The paper's Table 1 (reference)", expanded=False):
@@ -117,7 +119,7 @@ def results_ui(run_id: int) -> None:
 
 
 st.title("Results")
-run_id = widgets.run_picker_ui(data.run_options(data.key()), key="results-run")
+run_id = widgets.run_picker_ui(key="results-run")
 if run_id is None:
     st.info("No runs yet. Train a model on the Launch page (or `agerec jobs submit train`).")
 else:

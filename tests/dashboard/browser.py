@@ -36,14 +36,14 @@ START_TIMEOUT_S = 120  # the first start migrates the database and imports strea
 # content is drawn: (CSS selector, text it contains, how many visible at least).
 PAGES: dict[str, dict] = {
     "launch": {"title": "Launch a job",
-               "expect": [('[data-testid="stFormSubmitButton"]', "Submit preprocess job", 1)]},
+               "expect": [('[data-testid="stFormSubmitButton"]', "Submit pipeline job", 1)]},
     "jobs": {"title": "Jobs", "expect": [('[data-testid="stCaptionContainer"]', "Updated", 1)]},
     "results": {"title": "Results",
                 "expect": [('[data-testid="stPlotlyChart"]', "Confusion matrix", 1)]},
     "compare": {"title": "Compare runs",
                 "expect": [('[data-testid="stPlotlyChart"]', "Accuracy per age group", 1),
                            ('[data-testid="stDataFrame"]', "", 1)]},
-    "gallery": {"title": "GradCAM gallery", "expect": [('[data-testid="stImage"] img', "", 1)]},
+    "gallery": {"title": "Explanations", "expect": [('[data-testid="stImage"] img', "", 1)]},
     "present": {"title": "The results in plain words",
                 "expect": [("h3", "", 1), ('[data-testid="stPlotlyChart"]', "", 1)]},
     "try": {"title": "Try it live",

@@ -127,6 +127,8 @@ def seed_run(db: Database, home: Path, dataset_id: int, name: str, kind: str,
     record_metrics(db, run.id, "test", metrics_from(matrix))
     if files:
         write_run_files(home / run.dir, home, matrix)
+        if kind == "ensemble":  # fitted, not trained by epochs: no history
+            (home / run.dir / "history.json").unlink()
     return run
 
 
@@ -153,14 +155,16 @@ def write_run_files(run_dir: Path, home: Path, matrix: list[list[int]]) -> None:
     (run_dir / "history.json").write_text(json.dumps(history))
     crops = home / "cache" / "crops"
     crops.mkdir(parents=True, exist_ok=True)
-    lines = ["row,source_path,crop_path,true,pred,gender,group_race,"
+    lines = ["row,source_path,crop_path,age,true,pred,gender,group_race,"
              + ",".join(f"prob_{k}" for k in range(len(matrix)))]
     for face in faces_of(matrix):
         crop = crops / f"{face['row']}.png"
         if not crop.exists():
             crop.write_bytes(png((40 * face["true"], 40 * face["pred"], 128)))
-        lines.append(f"{face['row']},{face['source_path']},{crop},{face['true']},{face['pred']},"
-                     f"{face['gender']},{face['group_race']},{','.join(map(str, face['probs']))}")
+        age = EDGES[face["true"]] + face["row"] % (EDGES[face["true"] + 1] - EDGES[face["true"]])
+        lines.append(f"{face['row']},{face['source_path']},{crop},{age},{face['true']},"
+                     f"{face['pred']},{face['gender']},{face['group_race']},"
+                     f"{','.join(map(str, face['probs']))}")
     (run_dir / "predictions.csv").write_text("\n".join(lines) + "\n")
 
 
@@ -247,7 +251,7 @@ def seed_jobs(db: Database) -> dict[str, int]:
 
 
 def seed_home(home: Path, *, n_runs: int = 3, gallery: bool = True, jobs: bool = True,
-              ensemble_gallery: bool = False) -> dict[str, Any]:
+              ensemble_gallery: bool = True) -> dict[str, Any]:
     """Everything the pages read: a dataset, runs (the three of RUNS, then fillers up to
     n_runs, without files), a gallery and jobs. Returns the ids."""
     db = open_home(home)

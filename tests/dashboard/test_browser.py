@@ -138,7 +138,7 @@ def test_every_page_opens_in_the_browser_on_an_empty_home(dashboard, page, shots
     """Check that all six pages open in the browser on an empty AGEREC_HOME with their
     title and without a Streamlit exception."""
     notice = {"launch": None, "jobs": "No jobs yet", "results": "No runs yet",
-              "compare": "No runs yet", "gallery": "No GradCAM gallery yet",
+              "compare": "No runs yet", "gallery": "No explanation yet",
               "present": "Nothing to present yet"}
     failures = {}
     for name, text in notice.items():
@@ -189,3 +189,103 @@ def test_clicking_a_confusion_cell_shows_that_cell_s_faces(tmp_path, chromium, p
     faces = [c for c in captions if c.startswith("true ")]
     assert len(faces) == min(count, 24) > 0
     assert all(c.startswith("true 20-39 → predicted 40-59") for c in faces)
+
+
+@pytest.fixture
+def seeded_dashboard(chromium, tmp_path):
+    """`agerec dashboard` on a seeded home (three runs, two galleries, jobs) with a smoke
+    pipeline's runs newer than all of them; ended at teardown."""
+    from tests.dashboard.seed import seed_home, seed_smoke_ensemble
+
+    home = tmp_path / "home"
+    ids = seed_home(home)
+    ids["smoke"] = seed_smoke_ensemble(home)
+    server = b.Dashboard(home).start()
+    yield server, ids
+    server.stop()
+
+
+def picked(page, name: str) -> str:
+    """The text a run picker (a combobox by its label) shows."""
+    return page.get_by_role("combobox", name=name).input_value()
+
+
+@pytest.mark.timeout(900)
+def test_every_page_opens_at_its_own_address_on_the_run_it_names(seeded_dashboard, page, shots):
+    """Check that each page opened by its address with ?run= (Compare: ?runs=) shows that
+    run, that the bare address and every page without ?run= open on the real ensemble and
+    not the newer smoke one, that picking another run rewrites the address, and that a
+    missing run says so."""
+    dash, ids = seeded_dashboard
+    member, ensemble = ids["runs"][0], ids["runs"][2]
+    for name, box in (("results", "Run"), ("present", "Model")):
+        page.goto(f"{dash.url}/{name}?run={member}")
+        b.wait_rendered(page, name)
+        shots.take(page, f"{name}-run-{member}")
+        assert picked(page, box).startswith(f"#{member} "), name
+        page.goto(f"{dash.url}/{name}")
+        b.wait_rendered(page, name)
+        assert picked(page, box).startswith(f"#{ensemble} "), name
+    page.goto(f"{dash.url}/compare?runs={member}")
+    b.wait_rendered(page, "compare")
+    chips = page.get_by_test_id("stMultiSelect").inner_text()
+    assert f"#{member} " in chips and f"#{ensemble} " not in chips
+    page.goto(f"{dash.url}/gallery?run={member}")
+    b.wait_rendered(page, "gallery")
+    assert f"vgg19#{member}" in picked(page, "Gallery")
+    page.goto(f"{dash.url}/gallery")
+    b.wait_rendered(page, "gallery")
+    assert picked(page, "Gallery").startswith(f"Occlusion of ensemble#{ensemble}")
+    for name in ("jobs", "launch"):
+        page.goto(f"{dash.url}/{name}?run={member}")
+        b.wait_rendered(page, name, timeout_ms=LAUNCH_TIMEOUT_MS)
+    page.goto(dash.url)
+    b.wait_rendered(page, "results")
+    assert picked(page, "Run").startswith(f"#{ensemble} ") and f"run={ensemble}" in page.url
+    page.get_by_role("combobox", name="Run").click()
+    page.get_by_role("option", name=re.compile(rf"^#{member} ")).click()
+    b.wait_idle(page)
+    page.wait_for_url(re.compile(rf"run={member}\b"))
+    page.goto(f"{dash.url}/results?run=99")
+    page.get_by_text("There is no run #99").wait_for()
+    assert b.page_exceptions(page) == []
+
+
+@pytest.mark.timeout(600)
+def test_the_exported_report_of_our_ensemble_is_honest(seeded_dashboard, page, tmp_path):
+    """Check that the report Present exports for the seeded ensemble (not the paper's
+    recipe) claims no reproduction and holds our own table, the date and every n."""
+    from storage.runs import get_metrics
+
+    dash, ids = seeded_dashboard
+    page.goto(f"{dash.url}/present")
+    b.wait_rendered(page, "present")
+    with page.expect_download() as download:
+        page.get_by_role("button", name=re.compile("Export the report")).click()
+    html = open(download.value.path(), encoding="utf-8").read()
+    db = open_home(dash.home)
+    n = get_metrics(db, ids["runs"][2], "test")["n"]
+    db.dispose()
+    assert "reproduces" not in html and "Our results" in html and "different data" in html
+    assert f"n = {n:.0f}" in html and f"{n:.0f} test faces" in html
+
+
+@pytest.mark.timeout(600)
+def test_headline_and_matrices_stay_readable_at_800_px(seeded_dashboard, page, shots):
+    """Check that at an 800 px wide window no headline number or its difference is cut
+    off and every confusion matrix is at least 300 px wide, on Results and on Compare."""
+    dash, ids = seeded_dashboard
+    page.set_viewport_size({"width": 800, "height": 1000})
+    cut = """() => [...document.querySelectorAll(
+                     '[data-testid="stMetricValue"], [data-testid="stMetricDelta"] div')]
+                   .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)"""
+    widths = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
+                      .filter(c => c.querySelector('.heatmaplayer'))
+                      .map(c => c.getBoundingClientRect().width)"""
+    for name in ("results", "compare"):
+        page.goto(f"{dash.url}/{name}")
+        b.wait_rendered(page, name)
+        shots.take(page, f"{name}-800px")
+        assert page.evaluate(cut) == [], name
+        matrices = page.evaluate(widths)
+        assert matrices and min(matrices) >= 300, (name, matrices)

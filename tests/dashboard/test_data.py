@@ -34,12 +34,24 @@ def test_dataset_sources_are_image_roots(agerec_home, tmp_path):
     assert str(tmp_path / "faces") in data.image_roots(data.key())
 
 
-def test_galleries_accept_a_path_to_gallery_json(seeded):
-    """Check that an artifact naming gallery.json itself is read as its folder."""
+def test_each_gallery_is_listed_once(seeded):
+    """Check that a folder recorded once per run it explains, and once more by its
+    gallery.json, is listed once, with every run it explains."""
     home = seeded["gallery"].parents[1]
     add_artifact(open_home(home), "gradcam", seeded["gallery"] / "gallery.json")
-    folders = [g["folder"] for g in data.galleries(data.key())]
-    assert set(folders) == {str(seeded["gallery"])}
+    found = data.galleries(data.key())
+    assert [g["folder"] for g in found] == [str(seeded["gallery"]),
+                                            str(seeded["ensemble_gallery"])]
+    assert sorted(found[0]["runs"]) == seeded["runs"][:2]
+
+
+def test_a_runs_own_explanation_is_never_its_members(seeded):
+    """Check that the ensemble's own galleries hold only its occlusion gallery, and its
+    items only its own model's."""
+    k, ensemble = data.key(), seeded["runs"][2]
+    own = data.own_galleries(k, ensemble)
+    assert [g["folder"] for g in own] == [str(seeded["ensemble_gallery"])]
+    assert set(data.run_items(k, own[0], ensemble)["model"]) == {f"ensemble#{ensemble}"}
 
 
 def test_gallery_items_have_absolute_overlay_paths(seeded):

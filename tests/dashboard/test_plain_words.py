@@ -5,9 +5,14 @@ from dashboard import plain_words
 
 
 def test_headline_for_the_paper_ensemble():
-    """Check the paper's ensemble reads '7 in 10 ... 20-year ...; 98 in 100 ...'."""
+    """Check the paper's ensemble reads '70 in 100 ... 20-year ...; 98 in 100 ...'."""
     text = plain_words.headline(0.7027, 0.9808, 20)
-    assert text.startswith("7 in 10 faces are put in the right 20-year age group; 98 in 100")
+    assert text.startswith("70 in 100 faces are put in the right 20-year age group; 98 in 100")
+
+
+def test_every_figure_is_a_whole_number_of_100():
+    """Check that 75.9% reads '76 in 100', never '8 in 10'."""
+    assert plain_words.headline(0.759, None, None).startswith("76 in 100 faces")
 
 
 def test_group_width_of_the_paper_scheme_is_20():

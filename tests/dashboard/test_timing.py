@@ -43,3 +43,16 @@ def test_human_durations():
     """Check durations in words for seconds, minutes, hours and unknown."""
     assert [timing.human(s) for s in (12, 187, 7500, None)] == ["12 s", "3 min 07 s",
                                                                  "2 h 05 min", "—"]
+
+
+def test_elapsed_counts_every_attempt():
+    """Check that 100 s of this attempt plus 250 s of earlier ones read as 350 s, while
+    the ETA follows this attempt's pace only."""
+    retried = job(progress={"current": 1, "total": 5, "earlier_attempts_s": 250.0})
+    assert timing.elapsed_s(retried, NOW) == 350 and timing.eta_s(retried, NOW) == 400
+
+
+def test_a_queued_retry_shows_the_time_already_spent():
+    """Check that a job queued again after a 250 s attempt has elapsed 250 s, not none."""
+    queued = job(status="queued", started_at=None, progress={"earlier_attempts_s": 250.0})
+    assert timing.elapsed_s(queued, NOW) == 250

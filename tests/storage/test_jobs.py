@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from storage.errors import JobNotFound, JobStateError
-from storage.jobs import (LOG_TAIL_CHARS, append_log, children, count_jobs, create_job,
+from storage.jobs import (EARLIER_ATTEMPTS, LOG_TAIL_CHARS, append_log, children, count_jobs, create_job,
                           find_stale_running, finish_job, get_job, heartbeat, list_jobs,
                           mark_lost, mark_running, oldest_local_job, reap_lost, request_cancel,
                           reset_for_retry, set_outputs, update_progress)
@@ -227,11 +227,40 @@ def test_reset_for_retry(db):
     request_cancel(db, job.id)
     finish_job(db, job.id, "failed", error="boom", traceback="tb")
     retried = reset_for_retry(db, job.id)
-    assert (retried.status, retried.error, retried.traceback, retried.progress) == \
-        ("queued", None, None, {})
+    assert (retried.status, retried.error, retried.traceback) == ("queued", None, None)
+    assert set(retried.progress) <= {EARLIER_ATTEMPTS}
     assert retried.started_at is None and retried.finished_at is None
     assert retried.heartbeat_at is None and retried.worker is None and retried.task_id is None
     assert (retried.attempts, retried.cancel_requested, retried.params) == (1, False, {"epochs": 2})
+
+
+def _started_ago(db, job_id: int, seconds: float) -> None:
+    """Pretend the job's last attempt started `seconds` ago and beat until now."""
+    with db.transaction() as session:
+        row = session.get(JobRow, job_id)
+        row.started_at, row.heartbeat_at = utcnow() - timedelta(seconds=seconds), utcnow()
+
+
+def test_a_retry_keeps_the_time_of_the_attempt_before(db):
+    """Check that a job that ran 60 s, failed and was retried carries those 60 s, and a
+    second failed attempt of 30 s adds to them."""
+    job = mark_running(db, create_job(db, "train").id)
+    _started_ago(db, job.id, 60)
+    finish_job(db, job.id, "failed", error="boom")
+    assert reset_for_retry(db, job.id).progress[EARLIER_ATTEMPTS] == pytest.approx(60, abs=2)
+    mark_running(db, job.id)
+    _started_ago(db, job.id, 30)
+    finish_job(db, job.id, "cancelled")
+    assert reset_for_retry(db, job.id).progress[EARLIER_ATTEMPTS] == pytest.approx(90, abs=3)
+
+
+def test_a_redelivery_keeps_the_time_of_the_attempt_that_died(db):
+    """Check that a running job started again (its worker died) carries the dead
+    attempt's time up to its last heartbeat."""
+    job = mark_running(db, create_job(db, "train").id)
+    _started_ago(db, job.id, 45)
+    again = mark_running(db, job.id)
+    assert again.progress[EARLIER_ATTEMPTS] == pytest.approx(45, abs=2)
 
 
 def test_reset_for_retry_refuses_running_job(db):

@@ -94,7 +94,9 @@ def streamlit_command(host: str, port: int, read_only: bool) -> list[str]:
     entry = Path(importlib.util.find_spec("dashboard").submodule_search_locations[0]) / "app.py"
     cmd = [sys.executable, "-m", "streamlit", "run", str(entry), "--server.port", str(port),
            "--server.address", host, "--server.headless", "true",
-           "--browser.gatherUsageStats", "false"]
+           "--browser.gatherUsageStats", "false",
+           # No Deploy button or developer menu in front of stakeholders.
+           "--client.toolbarMode", "viewer"]
     if read_only:
         cmd += ["--client.showErrorDetails", "none"]
     return cmd

@@ -2,19 +2,41 @@
 from __future__ import annotations
 
 from tests.dashboard.conftest import plotly_specs, run_page
+from tests.dashboard.seed import seed_smoke_ensemble
 
 
-def test_compare_page_renders(seeded):
-    """Check that the page compares the three newest runs without an exception."""
+def test_compare_opens_on_the_ensemble_and_its_members(seeded):
+    """Check that the page opens on the newest real ensemble and its members, and writes
+    them to ?runs=."""
     at = run_page("compare.py")
+    ens, members = seeded["runs"][2], seeded["runs"][:2]
     assert not at.exception
-    assert at.multiselect(key="compare-runs").value == seeded["runs"][::-1]
+    assert at.multiselect(key="compare-runs").value == [ens, *members]
+    assert at.query_params["runs"] == ",".join(map(str, [ens, *members]))
+
+
+def test_the_address_chooses_the_runs(seeded):
+    """Check that ?runs=1,2 opens on exactly those runs."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.dashboard.conftest import DASHBOARD
+
+    at = AppTest.from_file(str(DASHBOARD / "views" / "compare.py"), default_timeout=60)
+    at.query_params["runs"] = f"{seeded['runs'][0]},{seeded['runs'][1]}"
+    at.run()
+    assert at.multiselect(key="compare-runs").value == seeded["runs"][:2]
+
+
+def test_a_newer_smoke_ensemble_does_not_become_the_selection(seeded):
+    """Check that a smoke pipeline's ensemble, newer than the real one, is not chosen."""
+    smoke = seed_smoke_ensemble(seeded["gallery"].parents[1])
+    value = run_page("compare.py").multiselect(key="compare-runs").value
+    assert smoke not in value and value[0] == seeded["runs"][2]
 
 
 def test_table_has_metrics_down_and_models_across(seeded):
     """Check that the comparison table has Table 1's rows and one column per run."""
-    at = run_page("compare.py")
-    table = at.dataframe[-1].value
+    table = run_page("compare.py").dataframe[-1].value
     assert list(table.index[:7]) == ["Overall accuracy", "One-off accuracy", "Class 0 (1-19)",
                                      "Class 1 (20-39)", "Class 2 (40-59)", "Class 3 (60-79)",
                                      "Class 4 (80-99)"]
@@ -31,10 +53,30 @@ def test_differences_are_against_the_chosen_baseline(seeded):
     assert abs(delta - expected) < 1e-9 and "Δ paper VGG-19" not in table.columns
 
 
-def test_confusion_matrices_side_by_side(seeded):
-    """Check that each compared run gets its own confusion heatmap."""
-    titles = [s["layout"]["title"]["text"] for s in plotly_specs(run_page("compare.py"))]
-    assert titles[1:] == ["#3 ensemble-meta", "#2 resnet-paper", "#1 vgg19-paper"]
+def test_settings_of_the_runs_stand_side_by_side(seeded):
+    """Check that a settings table names each run's preset, backbone, image size, epochs
+    and dataset, and marks the rows where they differ."""
+    at = run_page("compare.py")
+    table = next(d.value for d in at.dataframe if "differs" in d.value.columns)
+    assert {"preset", "backbone", "image size", "epochs", "dataset",
+            "dataset size (faces)"} <= set(table.index)
+    assert table.loc["backbone", "differs"] == "yes"
+    assert table.loc["backbone", "#1 vgg19-paper"] == "vgg19"
+
+
+def test_confusion_matrices_share_one_colour_scale(seeded):
+    """Check that each compared run gets its own heatmap, all on one colour scale."""
+    specs = [s for s in plotly_specs(run_page("compare.py")) if s["data"][0]["type"] == "heatmap"]
+    assert [s["layout"]["title"]["text"] for s in specs] == \
+        ["#3 ensemble-meta", "#1 vgg19-paper", "#2 resnet-paper"]
+    assert {(s["data"][0]["zmin"], s["data"][0]["zmax"]) for s in specs} == {(0, 100)}
+
+
+def test_training_curves_of_the_chosen_runs_share_one_chart(seeded):
+    """Check that the members' validation accuracy is drawn on one chart, one line each."""
+    specs = plotly_specs(run_page("compare.py"))
+    curves = next(s for s in specs if s["layout"]["title"]["text"].startswith("Training curves"))
+    assert [t["name"] for t in curves["data"]] == ["#1 vgg19-paper", "#2 resnet-paper"]
 
 
 def test_runs_table_is_paged(agerec_home):

@@ -1,7 +1,22 @@
-"""The GradCAM gallery page."""
+"""The Explanations page (GradCAM and occlusion galleries)."""
 from __future__ import annotations
 
-from tests.dashboard.conftest import captions_of_images, run_page
+from streamlit.testing.v1 import AppTest
+
+from tests.dashboard.conftest import DASHBOARD, captions_of_images, run_page
+
+
+def page(**query) -> AppTest:
+    """The gallery page opened at an address with these query parameters."""
+    at = AppTest.from_file(str(DASHBOARD / "views" / "gallery.py"), default_timeout=60)
+    for name, value in query.items():
+        at.query_params[name] = str(value)
+    return at.run()
+
+
+def members_gallery(seeded) -> AppTest:
+    """The page on the members' GradCAM gallery (the ensemble's is newer)."""
+    return page(run=seeded["runs"][0])
 
 
 def test_gallery_page_renders(seeded):
@@ -11,16 +26,37 @@ def test_gallery_page_renders(seeded):
     assert at.selectbox(key="gallery-pick").value is not None
 
 
-def test_grid_shows_colour_overlays_of_every_model(seeded):
-    """Check that by default the grid shows the colour overlays of both models."""
-    captions = captions_of_images(run_page("gallery.py"))
-    grid = captions[:8]
-    assert {c.split(" · ")[0] for c in grid} == {"vgg19#1", "resnet152v2#2"}
+def test_each_gallery_is_listed_once_named_by_method_and_model(seeded):
+    """Check that the picker lists the two galleries once each, by method and model."""
+    labels = run_page("gallery.py").selectbox(key="gallery-pick").options
+    assert len(labels) == 2
+    assert labels[0].startswith(f"Occlusion of ensemble#{seeded['runs'][2]}")
+    assert labels[1].startswith(f"GradCAM of vgg19#{seeded['runs'][0]}, resnet152v2#")
+
+
+def test_the_address_opens_the_gallery_of_a_run(seeded):
+    """Check that ?run=<member> opens the gallery that explains that member."""
+    captions = captions_of_images(members_gallery(seeded))
+    assert {c.split(" · ")[0] for c in captions[:8]} == {"vgg19#1", "resnet152v2#2"}
+
+
+def test_switching_gallery_keeps_the_model_filter_valid(seeded):
+    """Check that after switching from the ensemble's gallery to the members' the model
+    filter names the members' models and overlays are shown, not '0 overlays'."""
+    from dashboard import data
+
+    at = run_page("gallery.py")
+    box = at.selectbox(key="gallery-pick")
+    other = next(g["id"] for g in data.galleries(data.key()) if g["id"] != box.value)
+    box.set_value(other).run()
+    models = next(m for m in at.multiselect if m.key.startswith("gallery-models"))
+    assert set(models.value) == {"vgg19#1", "resnet152v2#2"}
+    assert not any(c.value.startswith("0 overlays") for c in at.caption)
 
 
 def test_outcome_filter_keeps_only_misclassified(seeded):
     """Check that the misclassified filter leaves only faces whose groups differ."""
-    at = run_page("gallery.py")
+    at = members_gallery(seeded)
     at.segmented_control(key="gallery-outcome").set_value("misclassified").run()
     grid = [c for c in captions_of_images(at)][:4]
     assert len(grid) == 4 and all("true 20-39 → 40-59" in c or "true 40-59 → 20-39" in c
@@ -28,9 +64,8 @@ def test_outcome_filter_keeps_only_misclassified(seeded):
 
 
 def test_one_face_across_models_side_by_side(seeded):
-    """Check that one face is shown once per model and colour with its scores."""
-    at = run_page("gallery.py")
-    at.selectbox(key="gallery-face").set_value("1").run()
+    """Check that ?face= opens one face, shown once per model and colour with its scores."""
+    at = page(run=seeded["runs"][0], face=1)
     across = captions_of_images(at)[-4:]
     assert sorted(c.split(" · ")[0] for c in across) == ["resnet152v2#2", "resnet152v2#2",
                                                          "vgg19#1", "vgg19#1"]
@@ -43,6 +78,17 @@ def test_scores_table_is_shown(seeded):
 
 
 def test_missing_gallery_says_how_to_make_one(empty_home):
-    """Check that without a gallery the page says that a gradcam job makes one."""
+    """Check that without a gallery the page says that a gradcam job, GradCAM or
+    occlusion, makes one."""
     text = run_page("gallery.py").info[0].value
-    assert "No GradCAM gallery yet" in text and "gradcam" in text
+    assert "No explanation yet" in text and "gradcam" in text and "occlusion" in text
+
+
+def test_a_newer_smoke_gallery_does_not_become_the_default(seeded):
+    """Check that after a smoke pipeline's gallery the page still opens on the gallery of
+    the real ensemble."""
+    from tests.dashboard.seed import seed_smoke_ensemble
+
+    seed_smoke_ensemble(seeded["gallery"].parents[1])
+    box = run_page("gallery.py").selectbox(key="gallery-pick")
+    assert box.options[box.index].startswith(f"Occlusion of ensemble#{seeded['runs'][2]}")

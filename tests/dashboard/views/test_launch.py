@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from storage import jobs as stored
 from tests.conftest import closed_port
-from tests.dashboard.conftest import run_page
+from tests.dashboard.conftest import descendants, run_page
 from tests.dashboard.seed import open_home
 from worker.job_control import _dispatch
 from worker.jobspecs import JOB_PARAMS
 
 # The real sender, kept before the autouse `dispatched` fixture replaces it in each test.
 REAL_DISPATCH = _dispatch
-FORMS = ("preprocess", "train", "ensemble", "evaluate", "gradcam", "pipeline")
+FORMS = ("pipeline", "preprocess", "train", "ensemble", "evaluate", "gradcam")
 
 
 def submit(at, kind):
@@ -33,13 +33,69 @@ def test_launch_forms_have_a_widget_per_parameter(seeded):
     assert expected <= keys
 
 
-def test_backbone_choices_come_from_the_registry_paper_first(seeded):
-    """Check that the backbone list is the registry's, with the paper's vgg19 preselected."""
+def test_backbone_choices_come_from_the_registry(seeded):
+    """Check that the backbone list is the registry's."""
     from backend.models.registry import backbone_names
 
     box = run_page("launch.py").selectbox(key="train-backbone")
-    assert box.value == "vgg19"
     assert sorted(o.split(" — ")[0] for o in box.options) == sorted(backbone_names())
+
+
+def test_without_a_gpu_the_cpu_preset_is_preselected(seeded):
+    """Check that when the workers reported no GPU, the pipeline and train forms open on
+    the cpu preset (and train on its first member), and the page says why."""
+    from storage.machine import record_machine
+
+    record_machine(seeded["gallery"].parents[1], 0, host="box")
+    at = run_page("launch.py")
+    assert at.selectbox(key="pipeline-preset").value == "cpu"
+    assert (at.selectbox(key="train-preset").value,
+            at.selectbox(key="train-backbone").value) == ("cpu", "efficientnet_lite0")
+    assert any("No worker has reported a GPU" in c.value for c in at.caption)
+
+
+def test_with_a_gpu_the_papers_settings_are_preselected(seeded):
+    """Check that once a worker reported a GPU, the forms open on the paper's preset and
+    its vgg19."""
+    from storage.machine import record_machine
+
+    record_machine(seeded["gallery"].parents[1], 1, host="gpu-box")
+    at = run_page("launch.py")
+    assert at.selectbox(key="pipeline-preset").value == "paper"
+    assert at.selectbox(key="train-backbone").value == "vgg19"
+
+
+def test_labels_are_words_with_the_parameter_name_as_help(seeded):
+    """Check that the train form's dataset field reads 'dataset *' and its help names the
+    parameter and its flag."""
+    box = run_page("launch.py").selectbox(key="train-dataset_id")
+    assert box.label == "dataset *"
+    assert box.help.startswith("`dataset_id` (`--dataset-id`)")
+
+
+def test_a_path_that_does_not_exist_is_refused_under_its_field(seeded, tmp_path):
+    """Check that a preprocess path that does not exist is named under the path field,
+    and no job is queued."""
+    at = run_page("launch.py")
+    at.text_input(key="preprocess-path").set_value(str(tmp_path / "nowhere"))
+    submit(at, "preprocess").click().run()
+    form = next(f for f in at.get("form") if f.proto.form.form_id == "form-preprocess")
+    children = list(form.children.values())
+    field = next(i for i, c in enumerate(children) if getattr(c, "key", None) == "preprocess-path")
+    assert children[field + 1].value == f"no such folder or file: {tmp_path / 'nowhere'}"
+    assert stored.count_jobs(open_home(seeded["gallery"].parents[1])) == len(seeded["jobs"])
+
+
+def test_the_queued_notice_sits_beside_the_button(seeded):
+    """Check that after a submit the notice is drawn inside the form, in the column next
+    to its submit button."""
+    at = run_page("launch.py")
+    at.multiselect(key="gradcam-runs").set_value(seeded["runs"][:1])
+    submit(at, "gradcam").click().run()
+    form = next(f for f in at.get("form") if f.proto.form.form_id == "form-gradcam")
+    row = next(c for c in descendants(form, "flex_container")
+               if descendants(c, "button") and descendants(c, "success"))
+    assert "is queued" in descendants(row, "success")[0].value
 
 
 def test_submitting_a_form_creates_a_job_row(seeded, dispatched):
@@ -59,7 +115,7 @@ def test_an_unset_yes_no_parameter_leaves_the_choice_to_the_preset(seeded, dispa
     params = []
     for choice in (None, "true"):
         at = run_page("launch.py")
-        at.text_input(key="pipeline-path").set_value("/data/wiki")
+        at.text_input(key="pipeline-path").set_value(str(seeded["gallery"]))
         at.selectbox(key="pipeline-source").set_value("imdb-wiki")
         if choice:
             at.selectbox(key="pipeline-allow_second_face").set_value(choice)
@@ -104,7 +160,8 @@ def test_error_is_shown_under_the_field_that_caused_it(seeded):
     form = next(f for f in at.get("form") if f.proto.form.form_id == "form-preprocess")
     children = list(form.children.values())
     path_at = next(i for i, c in enumerate(children) if getattr(c, "key", None) == "preprocess-path")
-    assert children[path_at + 1].type == "error" and "'path'" in children[path_at + 1].value
+    assert children[path_at + 1].type == "error"
+    assert children[path_at + 1].value.startswith("Required: image folder")
 
 
 def test_invalid_submit_creates_no_job(seeded):

@@ -2,11 +2,30 @@
 from __future__ import annotations
 
 import random
+import re
 
 from dashboard.plain_words import PRIOR_EXPLAINED
 from storage import runs
-from tests.dashboard.conftest import run_page
-from tests.dashboard.seed import open_home, seed_prior_metrics
+from streamlit.testing.v1 import AppTest
+
+from tests.dashboard.conftest import DASHBOARD, run_page
+from tests.dashboard.seed import open_home, seed_prior_metrics, seed_smoke_ensemble
+
+
+def report_html(at) -> str:
+    """The report Present exports for the run its picker shows, built as the page builds
+    it from that run's catalog entry and test metrics (the browser test clicks the real
+    button)."""
+    from datetime import datetime, timezone
+
+    from dashboard import charts, data, presentation
+
+    k = data.key()
+    run_id = at.selectbox(key="present-run").value
+    return presentation.build_report(
+        data.run_entry(k, run_id), data.metrics(k, run_id, "test"), "lead", [], [],
+        [charts.per_class_bars(["a"], {"r": [0.5]})], labels=data.run(k, run_id)["labels"],
+        when=datetime.now(timezone.utc))
 
 
 def test_present_page_renders(seeded):
@@ -17,9 +36,11 @@ def test_present_page_renders(seeded):
 
 
 def test_headline_in_plain_words(seeded):
-    """Check that the headline says how many in 10 faces land in the right 20-year group."""
+    """Check that the headline says how many in 100 faces land in the right 20-year group."""
+    m = runs.get_metrics(open_home(seeded["gallery"].parents[1]), seeded["runs"][2], "test")
     at = run_page("present.py")
-    assert at.markdown[0].value.startswith("### 6 in 10 faces are put in the right 20-year")
+    assert at.markdown[0].value.startswith(
+        f"### {round(100 * m['accuracy'])} in 100 faces are put in the right 20-year")
 
 
 def test_weak_spot_is_the_most_confused_pair(seeded):
@@ -93,3 +114,55 @@ def test_an_ensemble_is_called_better_than_a_member_only_when_the_interval_says_
         low = float(sentence.split("95% interval ")[1].split(" to ")[0])
         assert ("is better than" in sentence) == (low > 0)
         assert "McNemar p" in sentence and "n = 116 faces" in sentence
+
+
+def test_present_shows_only_the_runs_own_explanation(seeded):
+    """Check that the ensemble is shown with its own occlusion overlays, not its members'."""
+    at = run_page("present.py")
+    sentences = [m.value for m in at.markdown if "looked hardest" in m.value]
+    assert sentences and all(f"ensemble#{seeded['runs'][2]}" in s for s in sentences)
+    assert any("own explanation, by occlusion" in c.value for c in at.caption)
+
+
+def test_a_run_without_its_own_explanation_says_so_and_offers_one(seeded, dispatched):
+    """Check that a member with no gallery of its own (here: the GradCAM gallery is the
+    members', so pick a run without any) borrows nothing, says so, and its button queues
+    an occlusion job for it."""
+    from storage.jobs import list_jobs
+    from tests.dashboard.seed import seed_run
+
+    db = open_home(seeded["gallery"].parents[1])
+    lone = seed_run(db, seeded["gallery"].parents[1], seeded["dataset"], "lone", "train",
+                    "efficientnet_lite0", random.Random(3), files=False)
+    at = AppTest.from_file(str(DASHBOARD / "views" / "present.py"), default_timeout=60)
+    at.query_params["run"] = str(lone.id)
+    at.run()
+    assert not at.get("image")
+    assert any(f"Run #{lone.id} has no explanation of its own yet" in i.value for i in at.info)
+    at.button(key="present-explain").click().run()
+    job = list_jobs(db, limit=1)[0]
+    assert (job.kind, job.params["runs"], job.params["method"]) == ("gradcam", [lone.id],
+                                                                     "occlusion")
+
+
+def test_with_a_newer_smoke_run_present_still_opens_on_the_real_ensemble(seeded):
+    """Check that a smoke pipeline's ensemble, newer than everything, is not the default."""
+    seed_smoke_ensemble(seeded["gallery"].parents[1])
+    assert run_page("present.py").selectbox(key="present-run").value == seeded["runs"][2]
+
+
+def test_the_figures_say_76_in_100_not_8_in_10(seeded):
+    """Check that no sentence on the page counts in tens."""
+    texts = [m.value for m in run_page("present.py").markdown]
+    assert not any(re.search(r"\b\d+ in 10\b", t) for t in texts)
+
+
+def test_the_exported_report_of_our_ensemble_claims_no_reproduction(seeded):
+    """Check that the report exported for the seeded ensemble (vgg19 + resnet152v2 with
+    the cpu preset: not the paper's recipe) holds no "reproduces" claim, and holds our
+    own table and the number of test faces."""
+    at = run_page("present.py")
+    n = runs.get_metrics(open_home(seeded["gallery"].parents[1]), seeded["runs"][2], "test")["n"]
+    html = report_html(at)
+    assert "reproduces" not in html
+    assert "Our results" in html and f"n = {n:.0f}" in html and "different data" in html

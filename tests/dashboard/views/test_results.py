@@ -2,18 +2,81 @@
 from __future__ import annotations
 
 import random
+import re
 
 from dashboard.plain_words import PRIOR_EXPLAINED
 from storage import runs as stored_runs
-from tests.dashboard.conftest import captions_of_images, plotly_specs, run_page
-from tests.dashboard.seed import open_home, seed_prior_metrics
+from streamlit.testing.v1 import AppTest
+
+from tests.dashboard.conftest import DASHBOARD, captions_of_images, plotly_specs, run_page
+from tests.dashboard.seed import open_home, seed_prior_metrics, seed_smoke_ensemble
 
 
 def test_results_page_renders(seeded):
-    """Check that the page renders the newest run without an exception."""
+    """Check that the page renders the newest ensemble without an exception and puts it
+    in the address."""
     at = run_page("results.py")
     assert not at.exception
     assert at.selectbox(key="results-run").value == seeded["runs"][-1]
+    assert at.query_params["run"] == str(seeded["runs"][-1])
+
+
+def page(**query) -> AppTest:
+    """The Results page opened at an address with these query parameters."""
+    at = AppTest.from_file(str(DASHBOARD / "views" / "results.py"), default_timeout=60)
+    for name, value in query.items():
+        at.query_params[name] = str(value)
+    return at.run()
+
+
+def test_the_address_chooses_the_run(seeded):
+    """Check that ?run=<id> opens that run."""
+    assert page(run=seeded["runs"][0]).selectbox(key="results-run").value == seeded["runs"][0]
+
+
+def test_a_missing_run_id_says_so(seeded):
+    """Check that ?run=99 says there is no run #99 and shows the default run instead."""
+    at = page(run=99)
+    assert any("There is no run #99" in w.value for w in at.warning)
+    assert at.selectbox(key="results-run").value == seeded["runs"][-1]
+
+
+def test_picking_another_run_updates_the_address(seeded):
+    """Check that choosing another run in the picker writes it to ?run=."""
+    at = run_page("results.py")
+    at.selectbox(key="results-run").set_value(seeded["runs"][0]).run()
+    assert at.query_params["run"] == str(seeded["runs"][0])
+
+
+def test_a_newer_smoke_run_does_not_become_the_default(seeded):
+    """Check that after a smoke pipeline the page still opens on the real ensemble, and
+    lists the smoke runs only on request."""
+    smoke = seed_smoke_ensemble(seeded["gallery"].parents[1])
+    at = run_page("results.py")
+    assert at.selectbox(key="results-run").value == seeded["runs"][-1]
+    assert smoke not in at.selectbox(key="results-run").options
+    at.toggle(key="results-run-all").set_value(True).run()
+    assert any(o.startswith(f"#{smoke} ") for o in at.selectbox(key="results-run").options)
+
+
+def test_run_labels_say_preset_test_faces_accuracy_and_status(seeded):
+    """Check that the picker's labels name the preset, the test faces, the accuracy and
+    the status."""
+    label = run_page("results.py").selectbox(key="results-run").options[0]
+    assert re.search(r" · preset cpu · \d+ test faces · \d+\.\d% · succeeded$", label)
+
+
+def test_differences_from_the_paper_are_neutral_pp_with_the_caption(seeded):
+    """Check that the headline's difference from the paper is in pp, drawn without a
+    green or red colour, and the caption says different models / different data / n."""
+    at = run_page("results.py")
+    accuracy = next(m for m in at.metric if m.label == "Accuracy")
+    assert accuracy.delta.endswith(" pp vs paper")
+    assert "color: GRAY" in str(accuracy.proto)
+    n = stored_runs.get_metrics(open_home(seeded["gallery"].parents[1]), seeded["runs"][-1],
+                                "test")["n"]
+    assert any("different models (ours: vgg19 + resnet152v2" in c.value and "different data"
+               in c.value and f"n = {n:.0f} test faces here" in c.value for c in at.caption)
 
 
 def test_headline_shows_accuracy_and_one_off(seeded):
@@ -25,15 +88,18 @@ def test_headline_shows_accuracy_and_one_off(seeded):
     assert shown["One-off accuracy"] == f"{100 * m['one_off_accuracy']:.2f}%"
 
 
-def test_results_draw_every_chart(seeded):
-    """Check that per-class bars, the confusion heatmap, training curves, the group bars,
-    per-group bars with intervals, the reliability diagram and the coverage curve are all
-    drawn."""
-    titles = [spec["layout"]["title"]["text"] for spec in plotly_specs(run_page("results.py"))]
-    assert titles == ["Accuracy per age group", "Confusion matrix", "Training curves",
-                      "Accuracy by group", "Accuracy by gender (95% intervals)",
-                      "Accuracy by race (95% intervals)",
-                      "How sure it is, and how often it is right (n = 116 test faces)",
+def test_results_draw_every_chart_with_n(seeded):
+    """Check that a member's page draws the per-class bars, the confusion heatmap, the
+    training curves, the group bars (each bar chart with its number of test faces), the
+    per-group bars with intervals, the reliability diagram and the coverage curve."""
+    n = stored_runs.get_metrics(open_home(seeded["gallery"].parents[1]), seeded["runs"][0],
+                                "test")["n"]
+    titles = [spec["layout"]["title"]["text"]
+              for spec in plotly_specs(page(run=seeded["runs"][0]))]
+    assert titles == [f"Accuracy per age group (n = {n:.0f} test faces)", "Confusion matrix",
+                      "Training curves", f"Accuracy by group (n = {n:.0f} test faces)",
+                      "Accuracy by gender (95% intervals)", "Accuracy by race (95% intervals)",
+                      f"How sure it is, and how often it is right (n = {n:.0f} test faces)",
                       "Answering only when sure enough"]
 
 
@@ -52,11 +118,25 @@ def test_confusion_switch_shows_row_percentages(seeded):
     assert abs(sum(v for v in heatmap["z"][0] if v is not None) - 100) < 1e-6
 
 
-def test_misclassified_sample_shows_true_and_predicted(seeded):
-    """Check that misclassified faces are shown with their true and predicted group."""
-    captions = captions_of_images(run_page("results.py"))
-    assert captions and all("true " in c and "→ predicted" in c for c in captions)
-    assert all(c.split("true ")[1].split(" →")[0] != c.split("predicted ")[1] for c in captions)
+def test_misclassified_faces_show_true_age_group_and_probabilities(seeded):
+    """Check that the explorer's faces (mistakes first) show the true group and age, the
+    predicted group and every class's probability."""
+    captions = [c for c in captions_of_images(run_page("results.py")) if c.startswith("true ")]
+    assert captions and all(re.match(r"true \S+ → predicted \S+ · age \d+ · \d+% sure · "
+                                     r"1-19 \d+%, 20-39 \d+%", c) for c in captions)
+    first = captions[0]
+    assert first.split("true ")[1].split(" →")[0] != first.split("predicted ")[1].split(" ·")[0]
+
+
+def test_explained_faces_link_to_their_explanation(seeded):
+    """Check that each face the run's own gallery explains links to that face on the
+    Explanations page."""
+    at = page(run=seeded["runs"][0])
+    at.selectbox(key="explorer-age").set_value(0).run()
+    at.checkbox(key="explorer-mistakes").uncheck().run()
+    links = [m.value for m in at.markdown if "Its explanation" in m.value]
+    assert len(links) == 4
+    assert all(f"/gallery?run={seeded['runs'][0]}&face=" in v for v in links)
 
 
 def test_images_outside_the_allowed_folders_are_not_shown(seeded):
@@ -161,7 +241,7 @@ def test_group_filter_shows_that_group_s_faces(seeded):
 def test_group_bars_have_intervals_for_everyone_men_and_women(seeded):
     """Check that the 'Accuracy by group' bars carry error bars except for greyscale."""
     spec = next(s for s in plotly_specs(run_page("results.py"))
-                if s["layout"]["title"]["text"] == "Accuracy by group")
+                if s["layout"]["title"]["text"].startswith("Accuracy by group"))
     plus = spec["data"][0]["error_y"]["array"]
     assert [v is not None for v in plus] == [True, True, True, False]
 

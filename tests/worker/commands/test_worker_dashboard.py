@@ -109,3 +109,13 @@ def test_a_worker_starts_the_try_service_which_ends_with_it(agerec_home, tmp_pat
     finally:
         worker.stop()
     assert wait_gone([status["pid"]], 20) == []
+
+
+def test_the_dashboard_hides_streamlits_deploy_button(agerec_home, launched):
+    """Check that Streamlit runs with client.toolbarMode=viewer: no Deploy button and no
+    developer menu in front of viewers."""
+    from worker.cli import main
+
+    assert main(["dashboard"]) == 0
+    cmd = launched["cmd"]
+    assert cmd[cmd.index("--client.toolbarMode") + 1] == "viewer"
