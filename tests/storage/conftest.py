@@ -15,7 +15,7 @@ from storage.db import Database
 from storage.tables import Base
 
 POSTGRES_ADMIN_URL = os.environ.get(
-    "AGEREC_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+    "AGEREC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 def sqlite_database(home: Path) -> Database:

@@ -219,3 +219,34 @@ def test_wal_switch_raises_other_errors_at_once():
     with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
         _set_wal(cursor, timeout_s=5)
     assert cursor.calls == 1
+
+
+@pytest.mark.postgres
+def test_a_plain_postgresql_url_opens_and_migrates(postgres_url, agerec_home):
+    """Check that AGEREC_DATABASE_URL=postgresql://... (no driver named, as the README
+    writes it) opens through the installed driver, psycopg 3, migrates and round-trips a
+    row; skipped with the reason when the local PostgreSQL is not reachable."""
+    from sqlalchemy.engine import make_url
+
+    plain = make_url(postgres_url).set(drivername="postgresql")
+    assert plain.render_as_string(hide_password=False).startswith("postgresql://")
+    db = open_database(Settings.from_env({"AGEREC_HOME": str(agerec_home),
+                                          "AGEREC_DATABASE_URL":
+                                              plain.render_as_string(hide_password=False)}))
+    try:
+        assert db.engine.dialect.driver == "psycopg"
+        job = create_job(db, "train")
+        assert get_job(db, job.id).kind == "train"
+    finally:
+        db.dispose()
+
+
+def test_the_postgresql_driver_is_a_main_dependency():
+    """Check that psycopg (3) is among the main dependencies, not only a test extra, so a
+    plain postgresql:// URL works from a normal install."""
+    import tomllib
+
+    from tests.conftest import REPO
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert any(dep.startswith("psycopg[binary]") for dep in project["dependencies"])
