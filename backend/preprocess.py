@@ -18,13 +18,13 @@ from backend.data.balance import (SPLITS, downsample, rebalance_gender, split_co
                                    stratified_split, summarize)
 from backend.data.classes import scheme_from
 from backend.data.crop_cache import CropSpec, extract_crops
-from backend.data.faces import DETECTORS
+from backend.data.faces import DETECTORS, MIN_FACE_SIDE
 from backend.data.images import load_image
 from backend.data.natural import reserve_natural
 from backend.data.oversample import (OVERSAMPLE_MODES, augmented_copies, copy_sources,
                                      fill_copies)
 from backend.data.readers import SOURCES, read_source
-from backend.data.records import LabelledImage, Skipped, group_columns
+from backend.data.records import LabelledImage, Skipped, group_columns, printable
 from backend.dataset import write_prepared
 from backend.params import InvalidParameterError, check_bool, check_choice, check_float, check_int
 
@@ -39,6 +39,16 @@ class PreprocessCancelled(RuntimeError):
     """Raised when the cancel check asked preprocessing to stop."""
 
 
+class NoUsableImages(ValueError):
+    """Every image of the source was skipped: there is no dataset to write."""
+
+    def __init__(self, path: str, read: int, skipped: list[Skipped]):
+        reasons = Counter(s.reason for s in skipped)
+        shown = ", ".join(f"{reason}: {n}" for reason, n in sorted(reasons.items())) or "none"
+        super().__init__(f"no usable image in {path!r}: {read} labelled images read, none "
+                         f"kept (skipped: {shown}); nothing was written or registered")
+
+
 @dataclass(frozen=True)
 class PreprocessConfig:
     """Every preprocessing choice; the defaults are the paper's unless a comment says
@@ -49,6 +59,9 @@ class PreprocessConfig:
     meta: str | None = None  # imdb-wiki: the wiki.mat / imdb.mat file
     classes: str = "5"  # '5' (20-year bins), '8', or explicit edges like '1,20,40,60,100'
     image_size: int = 128  # crop side in pixels, as in the paper
+    # Ours: a face (with detector 'none', a photo) smaller than this on its shorter side
+    # is skipped as 'too_small' instead of being blown up to image_size.
+    min_face_side: int = MIN_FACE_SIDE
     detector: str = "cnn"  # dlib's CNN face detector, as in the paper; 'none' for pre-cropped faces
     margin: float = 0.25  # 25% margin around the detected face, as in the paper
     min_age: int = 1  # ages below are dropped (the paper keeps 1-99)
@@ -76,6 +89,7 @@ class PreprocessConfig:
         check_choice(self.source, SOURCES, param="source", func=FUNC)
         check_choice(self.detector, DETECTORS, param="detector", func=FUNC)
         check_int(self.image_size, param="image_size", func=FUNC, low=16, high=1024)
+        check_int(self.min_face_side, param="min_face_side", func=FUNC, low=0, high=4096)
         check_float(self.margin, param="margin", func=FUNC, low=0.0, high=2.0)
         check_int(self.min_age, param="min_age", func=FUNC, low=0, high=200)
         check_int(self.max_age, param="max_age", func=FUNC, low=self.min_age, high=200)
@@ -151,9 +165,12 @@ class PreprocessResult:
 
 
 def prepare(config: PreprocessConfig, out_dir: Path, cache_dir: Path, *,
-            progress: Progress | None = None, cancel: Callable[[], bool] | None = None
-            ) -> PreprocessResult:
-    """Turn a raw labelled source into a balanced, split, prepared dataset folder."""
+            progress: Progress | None = None, cancel: Callable[[], bool] | None = None,
+            max_pixels: int | None = None) -> PreprocessResult:
+    """Turn a raw labelled source into a balanced, split, prepared dataset folder.
+
+    Photos of more than `max_pixels` pixels are skipped unread; NoUsableImages when no
+    image is left to write (nothing is written then)."""
     progress = progress or (lambda current, total, stage: None)
     cancel = cancel or (lambda: False)
     timings: dict[str, float] = {}
@@ -166,7 +183,7 @@ def prepare(config: PreprocessConfig, out_dir: Path, cache_dir: Path, *,
     progress(0, 1, "read")
     read = read_source(config.source, config.path, config.meta, **config.reader_options())
     skipped += read.skipped
-    notes += [f"repaired {r.item}: {r.detail}" for r in read.repaired]
+    notes += [printable(f"repaired {r.item}: {r.detail}") for r in read.repaired]
     records = _filter_ages(read.records, config, scheme, skipped)
     records = _sample(records, config.limit, config.seed)
     timings["read"] = time.perf_counter() - t0
@@ -174,7 +191,8 @@ def prepare(config: PreprocessConfig, out_dir: Path, cache_dir: Path, *,
 
     # Crop every face once; the content-hash cache makes reruns skip detection.
     t0 = time.perf_counter()
-    spec = CropSpec(detector=config.detector, size=config.image_size, margin=config.margin)
+    spec = CropSpec(detector=config.detector, size=config.image_size, margin=config.margin,
+                    min_face_side=config.min_face_side, max_pixels=max_pixels)
     outcomes = extract_crops([r.path for r in records], cache_dir, spec, workers=config.workers,
                              progress=lambda done, total: progress(done, total, "detect"),
                              cancel=cancel)
@@ -189,6 +207,8 @@ def prepare(config: PreprocessConfig, out_dir: Path, cache_dir: Path, *,
             kept.append(record)
             crop_paths.append(outcome.crop_path)
     timings["detect"] = time.perf_counter() - t0
+    if not kept:
+        raise NoUsableImages(config.path, len(read.records), skipped)
 
     # Sample, then balance exactly as the paper: gender 50/50 per class, then cap each class.
     t0 = time.perf_counter()
@@ -219,6 +239,8 @@ def prepare(config: PreprocessConfig, out_dir: Path, cache_dir: Path, *,
     progress(1, 1, "balance")
 
     row_kept = index[rows]  # the detected face behind each manifest row
+    if len(row_kept) == 0:
+        raise NoUsableImages(config.path, len(read.records), skipped)
     unused = np.setdiff1d(np.arange(len(kept)), index)
     natural = None
     if config.keep_all_faces:
@@ -390,5 +412,7 @@ def _faces_frame(kept, crop_paths, labels, genders, which: np.ndarray) -> pd.Dat
 
 def _write_skipped(out_dir: Path, skipped: list[Skipped]) -> None:
     """Every skipped item with its reason and a readable detail."""
-    pd.DataFrame([asdict(s) for s in skipped], columns=["item", "reason", "detail"]).to_csv(
-        out_dir / "skipped.csv", index=False)
+    rows = [{"item": printable(s.item), "reason": s.reason, "detail": printable(s.detail)}
+            for s in skipped]
+    pd.DataFrame(rows, columns=["item", "reason", "detail"]).to_csv(out_dir / "skipped.csv",
+                                                                     index=False)

@@ -71,6 +71,7 @@ class Param:
     required: bool = False
     help: str = ""
     refers_to: str = ""  # "dataset" or "run": the id (or each id) must name a recorded one
+    requires: str = ""  # another parameter that must be given whenever this one is
 
 
 SOURCE = Choice(_sources)
@@ -87,6 +88,8 @@ PREP_OPTIONS = (
           "is below this (default 1.0; paper pipeline 0)"),
     Param("allow_second_face", Boolean(), help="imdb-wiki: keep photos where a second face was "
           "found (default false; paper pipeline true)"),
+    Param("min_face_side", Interval(low=0), help="skip faces (with detector none: photos) "
+          "whose shorter side is below this many pixels (default 32; 0 keeps any size)"),
     Param("oversample", Choice(_oversample_modes), "none", help="augmented copies of under-cap "
           "classes: 'train' (train split only) or 'before_split_leak' (the paper's leak: copies "
           "reach val and test; never for a real result)"),
@@ -153,9 +156,11 @@ JOB_PARAMS: dict[str, tuple[Param, ...]] = {
     "evaluate": (
         Param("run_id", POSITIVE, required=True, help="a training or ensemble run",
               refers_to="run"),
-        Param("source", SOURCE, help="an external labelled dataset's layout"),
-        Param("path", FilePath(), help="the external dataset's folder or file"),
-        Param("meta", FilePath(), help="imdb-wiki: the .mat file"),
+        Param("source", SOURCE, help="an external labelled dataset's layout",
+              requires="path"),
+        Param("path", FilePath(), help="the external dataset's folder or file",
+              requires="source"),
+        Param("meta", FilePath(), help="imdb-wiki: the .mat file", requires="source"),
         TARGET_PRIOR,
     ),
     "gradcam": (
@@ -213,6 +218,11 @@ def validate_params(kind: str, params: dict[str, Any]) -> dict[str, Any]:
                 out[name] = spec.default
             continue
         out[name] = spec.constraint.check(value, param=name, func=f"the {kind!r} job")
+    for name, spec in specs.items():
+        if spec.requires and name in out and spec.requires not in out:
+            raise InvalidParameterError(name, f"the {kind!r} job", f"given only together "
+                                        f"with {spec.requires!r} (without it, {name!r} would be "
+                                        "ignored)", out[name])
     return out
 
 

@@ -4,9 +4,16 @@ A crop is stored as a lossless PNG at `cache_dir/<spec.key>/<h[:2]>/<h>.png`,
 where h is the sha256 of the photo's bytes, so a renamed or copied photo hits
 the cache. A photo with no face leaves a small `<h>.noface` marker, so a rerun
 runs no detector at all. Unreadable files are not cached: they may be fixed.
+
+Two limits decide which photos are cropped at all, without changing a crop (so they are
+not part of the cache key): `max_pixels`, read from the file's header before anything
+is decoded, and `min_face_side`, the shorter side of the face found (of the whole photo
+with detector 'none'). Each crop PNG records its face's side (a `face_side` text chunk),
+so a cached crop is held to the limit of the run that reads it.
 """
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import time
@@ -17,14 +24,17 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
-from backend.data.faces import DETECT_DEFAULTS, DETECTORS, extract_face, make_detector
-from backend.data.images import ImageReadError, file_digest, load_image
+from backend.data.faces import (DETECT_DEFAULTS, DETECTORS, FaceTooSmallError, crop_largest_face,
+                                make_detector)
+from backend.data.images import ImageReadError, file_digest, load_image, read_header
 from backend.params import InvalidParameterError, check_choice, check_float, check_int
 from backend.processes import process_pool
 
-CROP_STATUSES = ("detected", "cached", "no_face", "unreadable", "missing_file", "cancelled")
+log = logging.getLogger(__name__)
+CROP_STATUSES = ("detected", "cached", "no_face", "unreadable", "missing_file", "too_large",
+                 "too_small", "cancelled")
 PROGRESS_INTERVAL_S = 0.25  # at most four progress calls a second, plus the final one
 
 
@@ -33,7 +43,8 @@ class CropSpec:
     """How to crop: detector, output side in px, margin on each side, detection settings.
 
     `upsample` and `max_side` default to faces.DETECT_DEFAULTS[detector]; they
-    are part of `key` because they change which faces are found.
+    are part of `key` because they change which faces are found. `min_face_side` and
+    `max_pixels` (None: no limit) only decide which photos are skipped.
     """
 
     detector: str
@@ -41,6 +52,8 @@ class CropSpec:
     margin: float = 0.25
     upsample: int | None = None
     max_side: int | None = None
+    min_face_side: int = 0
+    max_pixels: int | None = None
 
     def __post_init__(self):
         func = "CropSpec"
@@ -54,6 +67,10 @@ class CropSpec:
                                   param="upsample", func=func, low=0, high=3),
             "max_side": check_int(default_side if self.max_side is None else self.max_side,
                                   param="max_side", func=func, low=0),
+            "min_face_side": check_int(self.min_face_side, param="min_face_side", func=func,
+                                       low=0),
+            "max_pixels": None if self.max_pixels is None else check_int(
+                self.max_pixels, param="max_pixels", func=func, low=1),
         }
         for name, value in resolved.items():
             object.__setattr__(self, name, value)
@@ -117,11 +134,14 @@ def extract_crops(paths: Iterable[str | os.PathLike], cache_dir: str | os.PathLi
             cancelled = True
             break
         try:
+            # The header alone: a pixel bomb is never decoded, not even by a worker.
+            read_header(path, max_pixels=spec.max_pixels,
+                        min_side=spec.min_face_side if spec.detector == "none" else 0)
             digest = file_digest(path)
         except ImageReadError as error:
             settle(index, _failed(path, error))
             continue
-        hit = _lookup(path, root, digest)
+        hit = _lookup(path, root, digest, spec.min_face_side)
         if hit is None:
             jobs.setdefault(digest, []).append(index)
         else:
@@ -213,28 +233,42 @@ def _pool_pass(queue: deque, record: Callable, cancel: Callable | None,
 def _crop_one(path: str, digest: str, root: str, spec: CropSpec) -> CropOutcome:
     """Load, detect, crop and cache one photo (runs in a worker process)."""
     try:
-        image = load_image(path)
-        crop = extract_face(image, spec.detector, spec.margin, spec.size,
-                            spec.upsample, spec.max_side)
+        image = load_image(path, max_pixels=spec.max_pixels)
+        found = crop_largest_face(image, spec.detector, spec.margin, spec.size,
+                                  spec.upsample, spec.max_side, spec.min_face_side)
     except ImageReadError as error:
         return _failed(path, error)
+    except FaceTooSmallError as error:
+        return CropOutcome(path, None, "too_small", f"{path!r}: {error}")
     except Exception as error:  # noqa: BLE001 - one bad image must never stop the batch
         return CropOutcome(path, None, "unreadable",
                            f"cropping {path!r} failed: {type(error).__name__}: {error}")
     png, marker = _cache_paths(Path(root), digest)
-    if crop is None:
+    if found is None:
         # Remember "no face" too, so a rerun does not detect again.
         _write_atomic(marker, lambda tmp: tmp.write_text("no face\n"))
         return CropOutcome(path, None, "no_face", f"no face found by the {spec.detector!r} "
                            f"detector in {path!r}")
-    _write_atomic(png, lambda tmp: Image.fromarray(crop).save(tmp, format="PNG"))
+    crop, side = found
+    info = PngImagePlugin.PngInfo()
+    info.add_text(FACE_SIDE, str(side))
+    _write_atomic(png, lambda tmp: Image.fromarray(crop).save(tmp, format="PNG", pnginfo=info))
     return CropOutcome(path, str(png), "detected", "face detected and cropped")
 
 
-def _lookup(path: str, root: Path, digest: str) -> CropOutcome | None:
+FACE_SIDE = "face_side"  # the PNG text chunk holding the face's shorter side in the photo
+
+
+def _lookup(path: str, root: Path, digest: str, min_face_side: int = 0) -> CropOutcome | None:
     """Return the cached outcome for this content, or None on a cache miss."""
     png, marker = _cache_paths(root, digest)
     if png.is_file():
+        side = _cached_face_side(png) if min_face_side else None
+        # Crops cached before sides were recorded carry none: they are kept.
+        if side is not None and side < min_face_side:
+            return CropOutcome(path, None, "too_small", f"{path!r}: the face is {side} px on "
+                               f"its shorter side, below min_face_side {min_face_side} px "
+                               "(cached crop)", cached=True)
         return CropOutcome(path, str(png), "cached", "crop read from the cache", cached=True)
     if marker.is_file():
         return CropOutcome(path, None, "no_face", "no face found (cached result)", cached=True)
@@ -249,9 +283,21 @@ def _copy_of(path: str, first: CropOutcome) -> CropOutcome:
     return CropOutcome(path, first.crop_path, status, detail, cached=cached)
 
 
+def _cached_face_side(png: Path) -> int | None:
+    """The face side a cached crop recorded (read from its header), or None."""
+    try:
+        with Image.open(png) as image:
+            side = image.info.get(FACE_SIDE)
+    except OSError as error:  # a damaged cache file: the crop's own read will report it
+        log.warning("cached crop %s has no readable header: %s", png, error)
+        return None
+    return int(side) if side is not None and str(side).isdigit() else None
+
+
 def _failed(path: str, error: ImageReadError) -> CropOutcome:
-    status = "missing_file" if error.reason == "missing_file" else "unreadable"
-    return CropOutcome(path, None, status, str(error))
+    kept = ("missing_file", "too_large", "too_small")
+    return CropOutcome(path, None, error.reason if error.reason in kept else "unreadable",
+                       str(error))
 
 
 def _processes(workers: int, jobs: int) -> int:

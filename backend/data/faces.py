@@ -32,6 +32,9 @@ DETECTORS = ("cnn", "hog", "none")
 # without it both find every face of a fixed FG-NET sample that upsampling
 # finds (see tests); HOG is cheap, so it can afford a larger copy.
 DETECT_DEFAULTS = {"cnn": (0, 400), "hog": (0, 640), "none": (0, 0)}
+# The default smallest face side (of the photo, with 'none') in pixels that is cropped:
+# a smaller face, blown up to the crop size, would be mostly blur.
+MIN_FACE_SIDE = 32
 
 
 @functools.cache
@@ -173,26 +176,52 @@ def crop_face(image: np.ndarray, box, size: int = 128) -> np.ndarray:
     return np.asarray(region.resize((size, size), Image.LANCZOS), dtype=np.uint8)
 
 
+class FaceTooSmallError(ValueError):
+    """The largest face (with detector 'none', the whole photo) is below the minimum side."""
+
+    def __init__(self, side: int, min_face_side: int, detector: str):
+        self.side, self.min_face_side = side, min_face_side
+        what = "the photo" if detector == "none" else "the largest face found"
+        super().__init__(f"{what} is {side} px on its shorter side, below min_face_side "
+                         f"{min_face_side} px")
+
+
 def extract_face(image: np.ndarray, detector: str = "cnn", margin: float = 0.25,
                  size: int = 128, upsample: int | None = None,
-                 max_side: int | None = None) -> np.ndarray | None:
+                 max_side: int | None = None, min_face_side: int = 0) -> np.ndarray | None:
     """Return the largest face as a (size, size, 3) uint8 crop, or None when none is found.
 
     'none' skips detection and returns the whole photo, padded with black to a
-    centred square, for input already cropped to the face (UTKFace).
+    centred square, for input already cropped to the face (UTKFace). A face (or with
+    'none', a photo) whose shorter side is below `min_face_side` pixels raises
+    FaceTooSmallError: blown up to `size` it would be mostly blur.
     """
+    found = crop_largest_face(image, detector, margin, size, upsample, max_side, min_face_side)
+    return None if found is None else found[0]
+
+
+def crop_largest_face(image: np.ndarray, detector: str = "cnn", margin: float = 0.25,
+                      size: int = 128, upsample: int | None = None,
+                      max_side: int | None = None,
+                      min_face_side: int = 0) -> tuple[np.ndarray, int] | None:
+    """`extract_face`, returning the crop with the face's shorter side in the photo's
+    pixels; None when no face is found."""
     func = "extract_face"
     check_choice(detector, DETECTORS, param="detector", func=func)
     margin = check_float(margin, param="margin", func=func, low=0.0, high=2.0)
+    min_face_side = check_int(min_face_side, param="min_face_side", func=func, low=0)
     image = _check_image(image, func)
     if detector == "none":
         # The whole photo is the face: no margin to add around it.
-        whole = detect_faces(image, "none")[0]
-        return crop_face(image, expand_box(whole, 0.0, image.shape), size)
-    box = largest_box(detect_faces(image, detector, upsample, max_side))
-    if box is None:
-        return None
-    return crop_face(image, expand_box(box, margin, image.shape), size)
+        box, margin = detect_faces(image, "none")[0], 0.0
+    else:
+        box = largest_box(detect_faces(image, detector, upsample, max_side))
+        if box is None:
+            return None
+    side = int(min(box[2] - box[0], box[3] - box[1]))
+    if side < min_face_side:
+        raise FaceTooSmallError(side, min_face_side, detector)
+    return crop_face(image, expand_box(box, margin, image.shape), size), side
 
 
 def _downscale(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:

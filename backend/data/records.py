@@ -1,9 +1,11 @@
 """The labelled-image record every dataset reader returns, and its skip report."""
 from __future__ import annotations
 
+import os
 from collections import Counter
-from dataclasses import dataclass, field
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 GENDERS = ("M", "F")
@@ -51,3 +53,39 @@ class ReadResult:
     def skipped_counts(self) -> dict[str, int]:
         """Count skipped items per reason key."""
         return dict(Counter(s.reason for s in self.skipped))
+
+
+MAX_AGE = 150  # years; a larger age in a label file is a typo or junk, never a person
+
+
+def printable(text: str) -> str:
+    """`text` safe to write as UTF-8 (CSV, JSON, a database): the bytes of a file name
+    that were not UTF-8, which Python holds as surrogates, become \\xNN escapes."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate that is no escaped byte
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def undecodable(name: str, item: str | None = None) -> Skipped | None:
+    """The skip record of a file name that is not valid UTF-8 (it could not be written to
+    the dataset's CSV files), or None when the name is fine."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = printable(name)
+        return Skipped(printable(item) if item else shown, "undecodable_name",
+                       f"the file name '{shown}' is not valid UTF-8 (its bytes are shown as "
+                       "\\x escapes); rename the file to keep it")
+    return None
+
+
+def inside_root(path: str | os.PathLike, root: str | os.PathLike) -> bool:
+    """Whether `path`, with '..' resolved, lies under `root` (an absolute path outside
+    it, or one climbing out with '..', does not)."""
+    return Path(os.path.normpath(path)).is_relative_to(os.path.normpath(root))
+
+
+def printable_skip(skip: Skipped) -> Skipped:
+    """`skip` with its item and detail made printable."""
+    return Skipped(printable(skip.item), skip.reason, printable(skip.detail))

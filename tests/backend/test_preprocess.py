@@ -208,11 +208,11 @@ def test_bad_parameter_names_itself():
 
 
 def _wiki_source(root, make_mat):
-    """Twenty IMDB-WIKI rows with images: every fourth has a weak face score (0.8), every
+    """Forty IMDB-WIKI rows with images: every fourth has a weak face score (0.8), every
     fourth (offset by one) a second face; ages over the five classes, both genders."""
     rng = np.random.default_rng(0)
     rows = []
-    for i in range(20):
+    for i in range(40):
         (root / "00").mkdir(parents=True, exist_ok=True)
         pixels = rng.integers(0, 255, (48, 48, 3), dtype=np.uint8)
         Image.fromarray(pixels).save(root / "00" / f"{i}.jpg")
@@ -231,7 +231,7 @@ def test_imdb_wiki_filters_are_parameters_recorded_with_the_dataset(tmp_path, ma
     strict = prepare(PreprocessConfig(**kwargs), tmp_path / "a", tmp_path / "cache")
     relaxed = prepare(PreprocessConfig(**kwargs, min_face_score=0.5, allow_second_face=True),
                       tmp_path / "b", tmp_path / "cache")
-    assert (strict.skipped.get("low_face_score"), strict.skipped.get("second_face")) == (5, 5)
+    assert (strict.skipped.get("low_face_score"), strict.skipped.get("second_face")) == (10, 10)
     assert not {"low_face_score", "second_face"} & set(relaxed.skipped)
     recorded = json.loads((tmp_path / "b" / "config.json").read_text())
     assert (recorded["min_face_score"], recorded["allow_second_face"]) == (0.5, True)
@@ -300,3 +300,32 @@ def test_keep_all_faces_refuses_oversampling():
     """Check that keep_all_faces with copies is refused, naming oversample."""
     with pytest.raises(InvalidParameterError, match="'oversample' parameter"):
         PreprocessConfig(source="utkface", path="/x", keep_all_faces=True, oversample="train")
+
+
+def test_a_non_utf8_file_name_is_skipped_and_named_while_the_rest_is_prepared(tmp_path):
+    """Check that a UTKFace folder holding one file whose name is not UTF-8 is prepared
+    (no UnicodeEncodeError at the last step), and skipped.csv names that file with a
+    \\xff escape and the reason undecodable_name."""
+    from tests.bad_inputs import utkface_source
+
+    source = utkface_source(tmp_path / "utk")
+    result = prepare(PreprocessConfig(source="utkface", path=str(source.path), detector="none",
+                                      image_size=32), tmp_path / "ds", tmp_path / "cache")
+    skipped = pd.read_csv(tmp_path / "ds" / "skipped.csv")
+    assert result.n_images > 0 and result.skipped == {"undecodable_name": 1}
+    assert skipped["item"].tolist() == list(source.bad)
+
+
+def test_nothing_usable_raises_no_usable_images_and_writes_nothing(tmp_path):
+    """Check that a source whose every image is skipped raises NoUsableImages naming the
+    skip reasons, and leaves no dataset folder."""
+    from backend.preprocess import NoUsableImages
+
+    csv = make_csv_source(tmp_path / "src", n=10)
+    for path in (tmp_path / "src").glob("*.jpg"):
+        path.write_bytes(b"")
+    with pytest.raises(NoUsableImages, match=r"10 labelled images read, none kept "
+                                             r"\(skipped: unreadable: 10\)"):
+        prepare(PreprocessConfig(source="csv", path=str(csv), detector="none", image_size=32),
+                tmp_path / "ds", tmp_path / "cache")
+    assert not (tmp_path / "ds").exists()

@@ -85,3 +85,26 @@ def test_evaluate_target_prior_refuses_a_bad_value_naming_the_job():
         validate_params("evaluate", {"run_id": 3, "target_prior": "1,-2"})
     assert info.value.param == "target_prior"
     assert "of the 'evaluate' job must be 'none', 'source', or" in str(info.value)
+
+
+def test_evaluate_path_without_source_is_refused():
+    """Check that an evaluate job with a path but no source (whose path would be ignored,
+    scoring the test split instead) is refused naming 'path' and 'source'."""
+    with pytest.raises(InvalidParameterError, match=r"'path' parameter of the 'evaluate' job "
+                                                    r"must be given only together with 'source'"):
+        validate_params("evaluate", {"run_id": 1, "path": "/data/fgnet"})
+
+
+def test_evaluate_source_without_path_is_refused():
+    """Check that an evaluate job naming a source but no path is refused at validation."""
+    with pytest.raises(InvalidParameterError, match="'source'.*together with 'path'"):
+        validate_params("evaluate", {"run_id": 1, "source": "fgnet"})
+
+
+def test_requires_names_a_parameter_of_the_same_kind():
+    """Check that every declared `requires` names a parameter of its own job kind."""
+    from worker.jobspecs import JOB_PARAMS
+
+    for kind, specs in JOB_PARAMS.items():
+        names = {p.name for p in specs}
+        assert {p.requires for p in specs if p.requires} <= names, kind

@@ -78,11 +78,15 @@ def _result(path: str, entry: dict[str, Any], blobs: list[bytes],
             out_dir: Path | None) -> dict[str, Any]:
     """One image's result: its faces (the largest first, also at the top level), or an
     error; overlays written to `out_dir`."""
+    from backend.data.records import printable
+
+    shown = printable(path)  # a name that is not UTF-8, with \xNN escapes
     if "error" in entry:
         error = entry["error"]
-        return {"image": path, "error": error["message"] if isinstance(error, dict) else error}
+        return {"image": shown, "error": printable(error["message"] if isinstance(error, dict)
+                                                   else error)}
     if not entry["faces"]:
-        return {"image": path, "error": f"no face found in {path}"}
+        return {"image": shown, "error": f"no face found in {shown}"}
     faces = []
     for face in entry["faces"]:
         face = {k: v for k, v in face.items() if k != "overlay"}
@@ -93,7 +97,7 @@ def _result(path: str, entry: dict[str, Any], blobs: list[bytes],
             face["overlay"] = str(target)
         faces.append(face)
     first = faces[0]
-    return {"image": path, "class": first["class"], "label": first["label"],
+    return {"image": shown, "class": first["class"], "label": first["label"],
             "probabilities": first["probabilities"], "faces": faces}
 
 

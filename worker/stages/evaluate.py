@@ -2,6 +2,7 @@
 dataset read by the foundation readers and cropped like the run's training data."""
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -22,14 +23,17 @@ def run_evaluate(ctx: StageContext, params: dict[str, Any]) -> dict[str, Any]:
         metrics, scope = _evaluate_external(ctx, run, params, prior)
     else:
         metrics, scope = evaluate_split(ctx, run, "test", prior), prior.scope("test")
-    return {"run_id": run.id, "scope": scope, "target_prior": prior.to_dict(),
-            **headline(metrics)}
+    out = {"run_id": run.id, "scope": scope, "target_prior": prior.to_dict(), **headline(metrics)}
+    if "skipped_by_reason" in metrics:
+        out["skipped"] = metrics["skipped_by_reason"]
+    return out
 
 
 def _evaluate_external(ctx: StageContext, run, params: dict[str, Any], prior):
     """Read, crop (as the run's dataset was cropped), predict and score an outside dataset."""
     from backend.data.classes import scheme_from
     from backend.data.crop_cache import CropSpec, extract_crops
+    from backend.data.faces import MIN_FACE_SIDE
     from backend.data.images import load_image
     from backend.data.readers import read_source
     from backend.data.records import GROUP_PREFIX, group_columns
@@ -46,13 +50,22 @@ def _evaluate_external(ctx: StageContext, run, params: dict[str, Any], prior):
     ages = np.array([r.age for r in read.records], dtype=np.int64)
     labels = scheme.assign(ages) if len(ages) else ages
     records = [r for r, label in zip(read.records, labels) if label >= 0]
-    spec = CropSpec(detector=prep["detector"], size=prep["image_size"], margin=prep["margin"])
+    reasons = Counter([s.reason for s in read.skipped]
+                      + ["age_out_of_range"] * (len(read.records) - len(records)))
+    # Cropped and limited as the run's dataset was (datasets older than min_face_side get
+    # today's default).
+    spec = CropSpec(detector=prep["detector"], size=prep["image_size"], margin=prep["margin"],
+                    min_face_side=prep.get("min_face_side", MIN_FACE_SIDE),
+                    max_pixels=ctx.app.settings.max_image_pixels)
     outcomes = extract_crops([r.path for r in records], ctx.app.paths.cache_dir("crops"), spec,
                              progress=lambda d, t: ctx.progress(d, t, "detect"),
                              cancel=ctx.cancel)
     kept = [(r, o) for r, o in zip(records, outcomes) if o.crop_path]
+    reasons.update(o.status for o in outcomes if not o.crop_path)
     if not kept:
-        raise ValueError(f"no usable face in {params['path']} (every image was skipped)")
+        shown = ", ".join(f"{k}: {n}" for k, n in sorted(reasons.items())) or "nothing to read"
+        raise ValueError(f"no usable face in {params['path']} (every image was skipped; "
+                         f"{shown})")
     images = np.stack([load_image(o.crop_path) for _, o in kept])
     y = scheme.assign(np.array([r.age for r, _ in kept], dtype=np.int64))
     genders = np.array([r.gender or "" for r, _ in kept], dtype=object)
@@ -66,7 +79,8 @@ def _evaluate_external(ctx: StageContext, run, params: dict[str, Any], prior):
         y, probs, scheme.n_classes, prior, genders=genders if np.any(genders != "") else None,
         grey_probs=grey, temperature=run_temperature(ctx, run),
         groups={c[len(GROUP_PREFIX):]: v for c, v in columns.items()})
-    metrics["skipped"] = len(records) - len(kept) + len(read.skipped)
+    metrics["skipped"] = sum(reasons.values())
+    metrics["skipped_by_reason"] = dict(reasons)
     scope = prior.scope(f"external:{params['source']}")
     runs.record_metrics(db, run.id, scope, metrics)
     frame = predictions_frame(list(range(len(kept))), y, probs)

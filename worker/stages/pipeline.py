@@ -96,6 +96,8 @@ def preprocess_params(params: dict[str, Any]) -> dict[str, Any]:
     # A filter given at launch wins (preprocess refuses one for another source).
     prep.update({name: params[name] for name in ("min_face_score", "allow_second_face")
                  if name in params})
+    if "min_face_side" in params:
+        prep["min_face_side"] = params["min_face_side"]
     return prep
 
 

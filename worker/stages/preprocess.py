@@ -22,8 +22,8 @@ def run_preprocess(ctx: StageContext, params: dict[str, Any]) -> dict[str, Any]:
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
     out_dir = paths.home / "datasets" / f"{stamp}-{uuid.uuid4().hex[:8]}"
     try:
-        result = prepare(config, out_dir, paths.cache_dir("crops"),
-                         progress=ctx.progress, cancel=ctx.cancel)
+        result = prepare(config, out_dir, paths.cache_dir("crops"), progress=ctx.progress,
+                         cancel=ctx.cancel, max_pixels=ctx.app.settings.max_image_pixels)
     except BaseException:
         shutil.rmtree(out_dir, ignore_errors=True)
         raise

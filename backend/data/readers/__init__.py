@@ -9,7 +9,7 @@ from backend.data.readers.csv_manifest import read_csv_manifest
 from backend.data.readers.fgnet import read_fgnet
 from backend.data.readers.imdb_wiki import read_imdb_wiki
 from backend.data.readers.utkface import read_utkface
-from backend.data.records import ReadResult
+from backend.data.records import ReadResult, printable_skip, undecodable
 from backend.params import InvalidParameterError, check_choice
 
 SOURCES = ("utkface", "imdb-wiki", "fgnet", "csv")
@@ -36,14 +36,30 @@ def read_source(source: str, path: str | os.PathLike, meta: str | os.PathLike | 
         raise InvalidParameterError("path", "read_source", f"the label file for source {source!r}"
                                     " (or an image folder with the label file as meta)", str(path))
     if source == "utkface":
-        return read_utkface(path, **options)
-    if source == "fgnet":
-        return read_fgnet(path, **options)
-    if source == "imdb-wiki":
-        return (read_imdb_wiki(path, **options) if meta is None
-                else read_imdb_wiki(meta, image_root=path, **options))
-    return (read_csv_manifest(path, **options) if meta is None
-            else read_csv_manifest(meta, root=path, **options))
+        result = read_utkface(path, **options)
+    elif source == "fgnet":
+        result = read_fgnet(path, **options)
+    elif source == "imdb-wiki":
+        result = (read_imdb_wiki(path, **options) if meta is None
+                  else read_imdb_wiki(meta, image_root=path, **options))
+    else:
+        result = (read_csv_manifest(path, **options) if meta is None
+                  else read_csv_manifest(meta, root=path, **options))
+    return _printable(result)
+
+
+def _printable(result: ReadResult) -> ReadResult:
+    """`result` with every name safe to write: a record whose path is not valid UTF-8 is
+    skipped as 'undecodable_name', and skipped or repaired items are shown with escapes."""
+    records, skipped = [], [printable_skip(s) for s in result.skipped]
+    for record in result.records:
+        bad = undecodable(record.path)
+        if bad is None:
+            records.append(record)
+        else:
+            skipped.append(bad)
+    return ReadResult(records=records, skipped=skipped,
+                      repaired=[printable_skip(r) for r in result.repaired])
 
 
 def _existing(value: str | os.PathLike, param: str) -> Path:

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from backend.data.readers.utkface import list_images
-from backend.data.records import LabelledImage, ReadResult, Skipped
+from backend.data.records import LabelledImage, ReadResult, Skipped, undecodable
 
 PATTERN = "SSSAyy.JPG (subject, 'A', two-digit age, optional 'a' or 'b')"
 
@@ -21,6 +21,10 @@ def read_fgnet(root: str | os.PathLike) -> ReadResult:
     point_names = set(os.listdir(points)) if points.is_dir() else set()
     result = ReadResult(records=[], skipped=[])
     for name in list_images(images):
+        bad = undecodable(name)
+        if bad is not None:
+            result.skipped.append(bad)
+            continue
         match = _NAME.match(name)
         if match is None:
             result.skipped.append(Skipped(name, "malformed_name",

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import scipy.io
 
-from backend.data.records import LabelledImage, ReadResult, Skipped
+from backend.data.records import MAX_AGE, LabelledImage, ReadResult, Skipped, inside_root
 from backend.params import check_bool, check_float
 
 STRUCTS = ("wiki", "imdb")
@@ -24,7 +24,8 @@ _LAST = date.max.toordinal() + _DATENUM_OFFSET
 
 def read_imdb_wiki(mat_path: str | os.PathLike, image_root: str | os.PathLike | None = None, *,
                    min_face_score: float = 1.0, allow_second_face: bool = False) -> ReadResult:
-    """Read an IMDB-WIKI .mat file into records; image paths are `image_root / full_path`."""
+    """Read an IMDB-WIKI .mat file into records; image paths are `image_root / full_path`
+    (a full_path that leaves the image root is skipped as 'outside_root')."""
     min_face_score = check_float(min_face_score, param="min_face_score", func=_FUNC)
     allow_second_face = check_bool(allow_second_face, param="allow_second_face", func=_FUNC)
     mat_path = Path(mat_path).resolve()
@@ -36,7 +37,13 @@ def read_imdb_wiki(mat_path: str | os.PathLike, image_root: str | os.PathLike | 
     result = ReadResult(records=[], skipped=[])
     # Only kept rows become Python objects; everything above is whole-array work.
     for row in np.flatnonzero(reasons == ""):
-        result.records.append(_record(table, row, root, int(ages[row]), birth[row]))
+        record = _record(table, row, root, int(ages[row]), birth[row])
+        if inside_root(record.path, root):
+            result.records.append(record)
+        else:
+            result.skipped.append(Skipped(_text(table["full_path"][row]) or f"row {row}",
+                                          "outside_root", f"row {row}: full_path leads to "
+                                          f"{record.path!r}, outside the image root {root!r}"))
     for row in np.flatnonzero(reasons != ""):
         result.skipped.append(_skip(table, row, str(reasons[row]), birth[row], valid[row],
                                     min_face_score))
@@ -44,8 +51,15 @@ def read_imdb_wiki(mat_path: str | os.PathLike, image_root: str | os.PathLike | 
 
 
 def load_table(mat_path: Path) -> dict[str, np.ndarray]:
-    """The metadata fields of the one `wiki` or `imdb` struct in `mat_path`, as 1-D arrays."""
-    mat = scipy.io.loadmat(mat_path)
+    """The metadata fields of the one `wiki` or `imdb` struct in `mat_path`, as 1-D arrays
+    of one length; ValueError naming the file and what was expected otherwise."""
+    expected = (f"IMDB-WIKI's wiki.mat or imdb.mat: one 1x1 struct named 'wiki' or 'imdb' "
+                f"whose fields {list(FIELDS)} are rows of equal length")
+    try:
+        mat = scipy.io.loadmat(mat_path)
+    except Exception as error:  # noqa: BLE001 - scipy raises many kinds for a damaged file
+        raise ValueError(f"{mat_path} is not a readable MATLAB .mat file "
+                         f"({type(error).__name__}: {error}); expected {expected}") from None
     found = [key for key in mat if not key.startswith("__")]
     structs = [key for key in STRUCTS if key in mat]
     if len(structs) != 1:
@@ -56,7 +70,23 @@ def load_table(mat_path: Path) -> dict[str, np.ndarray]:
     if missing:
         raise ValueError(f"the {structs[0]!r} struct in {mat_path} lacks the fields {missing}; "
                          f"it needs {list(FIELDS)}")
-    return {name: struct[name][0, 0].ravel() for name in FIELDS}
+    try:
+        table = {name: np.asarray(struct[name][0, 0]).ravel() for name in FIELDS}
+    except (IndexError, ValueError, TypeError) as error:
+        raise ValueError(f"the {structs[0]!r} struct in {mat_path} is not laid out as "
+                         f"expected ({type(error).__name__}: {error}); expected {expected}") \
+            from None
+    lengths = {name: len(values) for name, values in table.items()}
+    if len(set(lengths.values())) != 1:
+        raise ValueError(f"the fields of the {structs[0]!r} struct in {mat_path} differ in "
+                         f"length ({lengths}); expected {expected}")
+    try:
+        for name in ("dob", "photo_taken", "gender", "face_score", "second_face_score"):
+            table[name] = table[name].astype(float)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"a numeric field of the {structs[0]!r} struct in {mat_path} holds "
+                         f"something else ({error}); expected {expected}") from None
+    return table
 
 
 def birth_dates(dob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -76,7 +106,9 @@ def ages_on_july_first(birth: np.ndarray, photo_taken: np.ndarray) -> np.ndarray
     day = (birth - month_start).astype(np.int64) + 1
     # A birthday after 1 July has not come yet on the photo's reference day.
     not_yet = (month > 7) | ((month == 7) & (day > 1))
-    return photo_taken.astype(np.int64) - year - not_yet
+    # A year outside what any photo can have is read as 0 (and so skipped as too young).
+    taken = np.where(np.isfinite(photo_taken) & (np.abs(photo_taken) < 1e5), photo_taken, 0)
+    return taken.astype(np.int64) - year - not_yet
 
 
 def skip_reasons(table: dict[str, np.ndarray], valid: np.ndarray, ages: np.ndarray,
@@ -87,7 +119,7 @@ def skip_reasons(table: dict[str, np.ndarray], valid: np.ndarray, ages: np.ndarr
         ("no_face", np.isneginf(score) | np.isnan(score)),
         ("low_face_score", score < min_face_score),
         ("second_face", ~np.isnan(second) & (not allow_second_face)),
-        ("bad_birth_date", ~valid | (ages < 0)),
+        ("bad_birth_date", ~valid | (ages < 0) | (ages > MAX_AGE)),
         ("bad_gender", ~(np.isnan(gender) | (gender == 0) | (gender == 1))),
     ]
     return np.select([mask for _, mask in checks], [key for key, _ in checks], default="")
@@ -112,15 +144,16 @@ def _skip(table: dict[str, np.ndarray], row: int, reason: str, birth: np.datetim
     """One skipped row, its detail naming the offending value and what is allowed."""
     item = _text(table["full_path"][row]) or f"row {row}"
     score, second = table["face_score"][row], table["second_face_score"][row]
-    taken = int(table["photo_taken"][row])
+    taken = table["photo_taken"][row]
     details = {
         "no_face": f"face_score is {score}: no face was found",
         "low_face_score": f"face_score {score:.3f} is below min_face_score {min_face_score}",
         "second_face": f"second_face_score {second:.3f} means a second face is in the photo; "
                        "only photos without one (NaN) are kept unless allow_second_face=True",
-        "bad_birth_date": (f"birth date {birth} is after 1 July {taken}, when the photo was taken"
-                           if valid else f"dob {table['dob'][row]!r} is not a MATLAB datenum "
-                           f"in [{_FIRST}, {_LAST}]"),
+        "bad_birth_date": (f"dob {table['dob'][row]!r} is not a MATLAB datenum in "
+                           f"[{_FIRST}, {_LAST}]" if not valid else
+                           f"born {birth}, the age on 1 July {taken:g} (photo_taken) is not in "
+                           f"[0, {MAX_AGE}]"),
         "bad_gender": f"gender {table['gender'][row]!r} is not one of 1 (male), 0 (female), NaN",
     }
     return Skipped(item=item, reason=reason, detail=f"row {row}: {details[reason]}")

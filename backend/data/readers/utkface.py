@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from backend.data.records import LabelledImage, ReadResult, Skipped
+from backend.data.records import LabelledImage, ReadResult, Skipped, undecodable
 
 RACES = ("White", "Black", "Asian", "Indian", "Others")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -29,6 +29,10 @@ def read_utkface(root: str | os.PathLike) -> ReadResult:
     root = Path(root).resolve()
     result = ReadResult(records=[], skipped=[], repaired=[])
     for name in list_images(root):
+        bad = undecodable(name)
+        if bad is not None:
+            result.skipped.append(bad)
+            continue
         outcome = parse_name(name)
         if isinstance(outcome, Skipped):
             result.skipped.append(outcome)

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -74,7 +75,7 @@ def test_second_run_is_all_cached_and_detects_nothing(photos, tmp_path, monkeypa
     readable = [photos[i] for i in (0, 2, 3, 4, 6)]
     extract_crops(readable, tmp_path / "cache", HOG, workers=1)
     # Any detection now would fail loudly.
-    monkeypatch.setattr(crop_cache, "extract_face", _no_detection)
+    monkeypatch.setattr(crop_cache, "crop_largest_face", _no_detection)
     again = extract_crops(readable, tmp_path / "cache", HOG, workers=1)
     assert _statuses(again) == ["cached", "cached", "no_face", "cached", "cached"]
     assert all(o.cached for o in again) and count_detections(again) == 0
@@ -157,6 +158,7 @@ def _no_detection(*args, **kwargs):
 CROPPING_PARENT = """
 import sys
 from pathlib import Path
+from pathlib import Path
 from backend.data.crop_cache import CropSpec, extract_crops
 
 folder = Path(sys.argv[1])
@@ -175,3 +177,44 @@ def test_crop_workers_die_when_the_cropping_process_is_killed(tmp_path):
     parent = subprocess.Popen([sys.executable, "-c", CROPPING_PARENT, str(tmp_path)],
                               cwd=REPO, env=dict(os.environ, PYTHONPATH=str(REPO)))
     assert pool_survivors(parent, 2) == []
+
+
+def test_a_pixel_bomb_is_skipped_as_too_large_before_any_worker(tmp_path, monkeypatch):
+    """Check that a photo above max_pixels is skipped as too_large from its header, in the
+    parent, so no worker ever decodes it."""
+    from tests.bad_inputs import good_jpeg, pixel_bomb
+
+    paths = [pixel_bomb(tmp_path / "bomb.png"), good_jpeg(tmp_path / "good.jpg")]
+    decoded = []
+    monkeypatch.setattr(crop_cache, "load_image", lambda path, **kw: decoded.append(path)
+                        or load_image(path, **kw))
+    out = extract_crops(paths, tmp_path / "cache", CropSpec("none", size=32,
+                                                            max_pixels=40_000_000), workers=1)
+    assert [o.status for o in out] == ["too_large", "detected"]
+    assert decoded == [str(paths[1])] and "40,000,000" in out[0].detail
+
+
+def test_a_photo_below_min_face_side_is_skipped_with_detector_none(tmp_path):
+    """Check that with detector 'none' a 1x1 photo is skipped as too_small and a 48 px one
+    is cropped."""
+    from tests.bad_inputs import good_jpeg, one_pixel
+
+    paths = [one_pixel(tmp_path / "tiny.png"), good_jpeg(tmp_path / "good.jpg")]
+    out = extract_crops(paths, tmp_path / "cache", CropSpec("none", size=32, min_face_side=32),
+                        workers=1)
+    assert [o.status for o in out] == ["too_small", "detected"]
+
+
+def test_a_cached_crop_is_held_to_the_minimum_face_side_of_the_reader(photos, tmp_path):
+    """Check that a crop cached without a minimum is served as too_small to a later run
+    whose min_face_side is above the face's recorded side, and still served below it."""
+    plain = [photos[0]]
+    [first] = extract_crops(plain, tmp_path / "cache", HOG, workers=1)
+    side = crop_cache._cached_face_side(Path(first.crop_path))
+    assert side is not None and side > 50
+    strict = CropSpec("hog", min_face_side=side + 1)
+    lax = CropSpec("hog", min_face_side=side)
+    assert strict.key == HOG.key  # the limit never splits the cache
+    [refused] = extract_crops(plain, tmp_path / "cache", strict, workers=1)
+    [served] = extract_crops(plain, tmp_path / "cache", lax, workers=1)
+    assert (refused.status, refused.cached, served.status) == ("too_small", True, "cached")

@@ -195,3 +195,26 @@ def test_find_faces_ignores_a_weak_hog_detection_in_a_jpeg_portrait(astronaut):
     photo = np.asarray(Image.open(io.BytesIO(buffer.getvalue())))
     boxes = find_faces(photo, "cnn")
     assert len(boxes) == 1 and np.abs(_centre(boxes[0]) - FACE_CENTRE).max() < 20
+
+
+def test_a_photo_below_min_face_side_is_refused_with_detector_none():
+    """Check that with detector 'none' a photo whose shorter side is below min_face_side
+    raises FaceTooSmallError naming both sizes, and 0 accepts it."""
+    from backend.data.faces import FaceTooSmallError
+
+    thin = np.zeros((20, 200, 3), np.uint8)
+    with pytest.raises(FaceTooSmallError, match="20 px on its shorter side, below "
+                                                "min_face_side 32"):
+        extract_face(thin, "none", min_face_side=32)
+    assert extract_face(thin, "none", size=16, min_face_side=0).shape == (16, 16, 3)
+
+
+def test_a_face_below_min_face_side_is_refused(astronaut):
+    """Check that a detected face smaller than min_face_side raises FaceTooSmallError,
+    and crop_largest_face reports the face's side."""
+    from backend.data.faces import FaceTooSmallError, crop_largest_face
+
+    crop, side = crop_largest_face(astronaut, "hog")
+    assert 50 < side < 300 and crop.shape == (128, 128, 3)
+    with pytest.raises(FaceTooSmallError):
+        extract_face(astronaut, "hog", min_face_side=side + 1)

@@ -158,3 +158,54 @@ def test_decode_image_refuses_a_photo_above_the_pixel_cap(jpeg):
     with pytest.raises(ImageReadError) as info:
         decode_image(jpeg.read_bytes(), "big.jpg", max_pixels=100_000)
     assert info.value.reason == "too_large" and "512x512" in str(info.value)
+
+
+def test_a_pixel_bomb_fails_as_too_large_from_its_header(tmp_path, monkeypatch):
+    """Check that a 12000x12000 PNG (a 140 KB file) fails as too_large under a 40 Mpx
+    limit without being decoded: PIL's load is never called."""
+    from PIL import ImageFile as PilImageFile
+
+    from tests.bad_inputs import pixel_bomb
+
+    bomb = pixel_bomb(tmp_path / "bomb.png")
+    monkeypatch.setattr(PilImageFile.ImageFile, "load",
+                        lambda self: pytest.fail("the pixel bomb was decoded"))
+    with pytest.raises(ImageReadError) as caught:
+        load_image(bomb, max_pixels=40_000_000)
+    assert caught.value.reason == "too_large" and "144,000,000 pixels" in str(caught.value)
+
+
+def test_read_header_gives_the_size_without_decoding(tmp_path):
+    """Check that read_header returns (width, height) and applies both limits."""
+    from backend.data.images import read_header
+
+    path = tmp_path / "wide.png"
+    Image.new("RGB", (40, 20)).save(path)
+    assert read_header(path) == (40, 20)
+    with pytest.raises(ImageReadError, match="too_small"):
+        read_header(path, min_side=32)
+    with pytest.raises(ImageReadError, match="too_large"):
+        read_header(path, max_pixels=799)
+
+
+def test_a_one_pixel_photo_is_too_small_for_a_minimum_side(tmp_path):
+    """Check that a 1x1 photo fails as too_small when a minimum side is asked for."""
+    from tests.bad_inputs import one_pixel
+
+    with pytest.raises(ImageReadError) as caught:
+        load_image(one_pixel(tmp_path / "tiny.png"), min_side=32)
+    assert caught.value.reason == "too_small"
+
+
+def test_image_bytes_problem_names_what_is_wrong(tmp_path):
+    """Check that truncated, empty, text and oversized bytes each get a reason, and a good
+    PNG none."""
+    from backend.data.images import image_bytes_problem
+    from tests.bad_inputs import good_jpeg, text_as_jpeg, truncated_jpeg
+
+    good = good_jpeg(tmp_path / "good.jpg").read_bytes()
+    assert image_bytes_problem(good, None) is None
+    assert "truncated" in image_bytes_problem(truncated_jpeg(tmp_path / "t.jpg").read_bytes(), None)
+    assert image_bytes_problem(b"", None) == "empty file (0 bytes)"
+    assert image_bytes_problem(text_as_jpeg(tmp_path / "x.jpg").read_bytes(), None)
+    assert "too_large" in image_bytes_problem(good, 100)

@@ -91,3 +91,10 @@ def test_a_bad_setting_stops_any_command_with_exit_2_naming_it(agerec_home, caps
     code = main(["jobs", "list", "--json"])
     error = json.loads(capsys.readouterr().out)["error"]
     assert code == 2 and f"{name}={value!r}" in error
+
+
+def test_evaluate_path_without_source_exits_2_before_anything_runs(agerec_home, capsys):
+    """Check that `agerec evaluate --path X` without --source exits 2 naming both, even
+    for a run that does not exist (validation comes first)."""
+    code, out = run_json(capsys, "evaluate", "--run-id", "7", "--path", "/data/fgnet")
+    assert code == 2 and "'path'" in out["error"] and "'source'" in out["error"]

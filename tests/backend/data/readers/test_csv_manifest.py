@@ -29,11 +29,24 @@ def test_root_overrides_the_csv_folder(tmp_path, make_jpeg):
     assert record.path == str(tmp_path / "images" / "a.jpg")
 
 
-def test_keeps_absolute_paths(tmp_path, make_jpeg):
-    """Check that an absolute path is used as it is."""
-    image = make_jpeg(tmp_path / "elsewhere", "b.jpg")
-    path = _manifest(tmp_path, make_jpeg, f"path,age,gender\n{image},34,F\n")
-    assert read_csv_manifest(path, root=tmp_path / "images").records[0].path == str(image)
+def test_keeps_an_absolute_path_inside_the_root(tmp_path, make_jpeg):
+    """Check that an absolute path under the root is used as it is."""
+    path = _manifest(tmp_path, make_jpeg, f"path,age,gender\n{tmp_path / 'images' / 'a.jpg'},34,F\n")
+    assert read_csv_manifest(path, root=tmp_path / "images").records[0].path == \
+        str(tmp_path / "images" / "a.jpg")
+
+
+@pytest.mark.parametrize("row", ["/etc/hostname", "../elsewhere/b.jpg", "images/../../b.jpg"])
+def test_a_path_that_escapes_the_root_is_skipped_as_outside_root(tmp_path, make_jpeg, row):
+    """Check that a row naming a file outside the manifest's folder (absolute elsewhere, or
+    climbing out with '..') is skipped as outside_root with its line, never opened."""
+    make_jpeg(tmp_path.parent / "elsewhere", "b.jpg")
+    make_jpeg(tmp_path / "elsewhere", "b.jpg")
+    path = _manifest(tmp_path, make_jpeg, f"path,age,gender\nimages/a.jpg,30,F\n{row},34,F\n")
+    result = read_csv_manifest(path)
+    assert [r.path for r in result.records] == [str(tmp_path / "images" / "a.jpg")]
+    [skip] = result.skipped
+    assert skip.reason == "outside_root" and "line 3" in skip.detail and row in skip.detail
 
 
 def test_gender_words(tmp_path, make_jpeg):
@@ -113,3 +126,25 @@ def test_reads_a_byte_order_mark(tmp_path, make_jpeg):
     """Check that a spreadsheet's UTF-8 byte-order mark does not hide the 'path' column."""
     path = _manifest(tmp_path, make_jpeg, "\ufeffpath,age,gender\nimages/a.jpg,34,F\n")
     assert len(read_csv_manifest(path).records) == 1
+
+
+@pytest.mark.parametrize("age", ["99999999999999999999999", "1e300", "151", "-3", "inf", "nan"])
+def test_an_age_that_overflows_or_is_negative_is_skipped_with_its_line(tmp_path, make_jpeg, age):
+    """Check that an age too large for any person (or for an int64), negative, inf or nan
+    is skipped as bad_age naming its line, and the good row is still read."""
+    path = _manifest(tmp_path, make_jpeg, f"path,age,gender\nimages/a.jpg,{age},F\n"
+                     "images/a.jpg,30,M\n")
+    result = read_csv_manifest(path)
+    assert [r.age for r in result.records] == [30]
+    [skip] = result.skipped
+    assert skip.reason == "bad_age" and "line 2" in skip.detail and "[0, 150]" in skip.detail
+
+
+def test_a_latin1_manifest_names_the_file_line_and_encoding(tmp_path, make_jpeg):
+    """Check that a Latin-1 manifest fails with a ValueError naming the file, the line of
+    the first bad byte and UTF-8, not a bare UnicodeDecodeError."""
+    path = _manifest(tmp_path, make_jpeg, "")
+    path.write_bytes("path,age,gender,city\nimages/a.jpg,30,F,Zurich\nimages/a.jpg,31,M,Z\u00fcrich\n"
+                     .encode("latin-1"))
+    with pytest.raises(ValueError, match=r"manifest\.csv is not UTF-8 text: byte 0xfc on line 3"):
+        read_csv_manifest(path)

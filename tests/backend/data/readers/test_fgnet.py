@@ -63,3 +63,15 @@ def test_real_folder(shared_data):
     assert (min(ages), max(ages)) == (0, 69)
     assert len({r.extras["subject"] for r in result.records}) == 82
     assert all(r.extras["landmarks"] for r in result.records)
+
+
+def test_a_name_that_is_not_utf8_is_skipped_as_undecodable(tmp_path, make_jpeg):
+    """Check that an FG-NET file whose name is not UTF-8 is skipped as undecodable_name."""
+    from tests.bad_inputs import non_utf8_name
+
+    make_jpeg(tmp_path, "001A02.JPG")
+    non_utf8_name(tmp_path, stem=b"002A05\xfe", suffix=b".JPG")
+    result = read_fgnet(tmp_path)
+    assert [r.age for r in result.records] == [2]
+    assert [(s.item, s.reason) for s in result.skipped] == [("002A05\\xfe.JPG",
+                                                             "undecodable_name")]

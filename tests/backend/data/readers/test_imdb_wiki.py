@@ -181,3 +181,55 @@ def test_real_file_reports_each_skip_reason(shared_data):
     counts = _read_real(shared_data).skipped_counts()
     assert {"no_face", "low_face_score", "second_face"} <= set(counts)
     assert counts["no_face"] == 18016
+
+
+@pytest.mark.parametrize("maker,name", [("empty_mat", "empty.mat"), ("junk_mat", "junk.mat")])
+def test_a_broken_mat_file_names_the_file_and_what_was_expected(tmp_path, maker, name):
+    """Check that an empty or junk .mat raises a ValueError naming the file and the
+    expected wiki/imdb struct, not scipy's MatReadError or an IndexError."""
+    import tests.bad_inputs as bad
+
+    path = getattr(bad, maker)(tmp_path / name)
+    with pytest.raises(ValueError, match=rf"{name} is not a readable MATLAB \.mat file .*"
+                                         r"expected IMDB-WIKI's wiki\.mat or imdb\.mat"):
+        read_imdb_wiki(path)
+
+
+def test_a_struct_with_fields_of_unequal_length_is_refused(tmp_path):
+    """Check that a wiki struct whose fields differ in length names the lengths and file."""
+    import scipy.io
+
+    fields = {name: np.zeros((1, 2)) for name in ("dob", "photo_taken", "gender", "face_score",
+                                                  "second_face_score")}
+    fields["dob"] = np.zeros((1, 3))
+    for name in ("full_path", "name", "face_location"):
+        fields[name] = np.empty((1, 2), dtype=object)
+        fields[name][0, 0], fields[name][0, 1] = "a", "b"
+    scipy.io.savemat(tmp_path / "odd.mat", {"wiki": fields})
+    with pytest.raises(ValueError, match=r"odd\.mat differ in length"):
+        read_imdb_wiki(tmp_path / "odd.mat")
+
+
+@pytest.mark.parametrize("full_path", ["/etc/hostname", "../../outside.jpg", "00/../../x.jpg"])
+def test_a_full_path_that_leaves_the_image_root_is_skipped(tmp_path, make_mat, full_path):
+    """Check that a row whose full_path is absolute or climbs out of the image root with
+    '..' is skipped as outside_root, and the other row is kept."""
+    result = _read_rows(tmp_path, make_mat, {}, {"full_path": full_path})
+    assert [r.path for r in result.records] == [str(tmp_path / "00" / "0.jpg")]
+    [skip] = result.skipped
+    assert (skip.item, skip.reason) == (full_path, "outside_root")
+
+
+def test_a_photo_year_that_overflows_is_skipped_with_its_row(tmp_path, make_mat):
+    """Check that a photo_taken far beyond any age (an overflow in the age) is skipped as
+    bad_birth_date naming its row, not an OverflowError."""
+    import scipy.io
+
+    path = make_mat(tmp_path / "wiki.mat", [{}, {}])
+    mat = scipy.io.loadmat(path)
+    mat["wiki"]["photo_taken"][0, 0] = np.array([[2009.0, 1e30]])
+    scipy.io.savemat(path, {"wiki": mat["wiki"]})
+    result = read_imdb_wiki(path)
+    assert len(result.records) == 1
+    [skip] = result.skipped
+    assert skip.reason == "bad_birth_date" and skip.detail.startswith("row 1:")

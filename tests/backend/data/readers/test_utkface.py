@@ -164,3 +164,19 @@ def test_real_records_add_the_repaired_names_to_readme_groups(shared_data):
     records = _read_real(shared_data).records
     expected = Counter(README_GROUPS) + Counter(_group(age) for age, _, _ in MALFORMED.values())
     assert Counter(_group(r.age) for r in records) == expected
+
+
+def test_a_name_that_is_not_utf8_is_skipped_as_undecodable_and_shown_escaped(tmp_path, make_jpeg):
+    """Check that a file whose name holds the byte 0xff is skipped as undecodable_name,
+    its item and detail written with a \\xff escape (safe for any UTF-8 file), and the
+    other photos are read."""
+    from tests.bad_inputs import non_utf8_name
+
+    make_jpeg(tmp_path, "30_0_0_20170116174525125.jpg.chip.jpg")
+    non_utf8_name(tmp_path)
+    result = read_utkface(tmp_path)
+    assert [r.age for r in result.records] == [30]
+    [skip] = result.skipped
+    assert skip.reason == "undecodable_name"
+    assert skip.item == "40_1_0_20170109150557335\\xff.jpg.chip.jpg"
+    (skip.item + skip.detail).encode("utf-8")  # no surrogate is left
