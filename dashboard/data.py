@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from backend.data.images import image_bytes_problem
 from dashboard import access
 from storage.artifacts import list_artifacts
 from storage.catalog import default_entry, default_selection, get_entry, list_entries
@@ -279,27 +280,48 @@ def _gallery_summary(root: Path, manifest: dict[str, Any]) -> pd.DataFrame:
 
 # Images -----------------------------------------------------------------------------
 
-@st.cache_data(ttl=TTL_S, show_spinner=False)
-def image_roots(k: Key) -> list[str]:
-    """Folders images may be shown from: AGEREC_HOME and every registered dataset source
-    (a source that is a label file contributes its folder)."""
-    roots = [k[1]]
-    for d in list_datasets(_db(k)):
-        for raw in (d.source.path, d.source.meta_path):
-            if raw:
-                path = Path(raw)
-                roots.append(str(path.parent if path.is_file() else path))
-    return list(dict.fromkeys(roots))
+def image_roots(k: Key | None = None) -> list[str]:
+    """The only folders the dashboard reads images from: AGEREC_HOME and the configured
+    data roots (AGEREC_DATA_ROOTS, by default the shared-data folder). A dataset source
+    registered elsewhere (by any launch, with any path) never widens them."""
+    settings = access.settings()
+    return list(dict.fromkeys([str(settings.home), *map(str, settings.data_roots)]))
+
+
+def allowed_file(path: str, roots: tuple[str, ...] = ()) -> Path:
+    """The one confinement check of every file the dashboard shows: `path` with links and
+    '..' resolved, if it lies under AGEREC_HOME or a data root (and under one of `roots`,
+    when given, which can only narrow them); ArtifactPathError otherwise."""
+    real = confine(path, image_roots())
+    return confine(real, roots) if roots else real
+
+
+def image_bytes(path: str, roots: tuple[str, ...] = ()) -> bytes | None:
+    """The bytes of an image the dashboard may show: under the allowed folders (see
+    `allowed_file`), a regular file, and an image that decodes in full within
+    AGEREC_MAX_IMAGE_PIXELS. None otherwise; the reason is logged."""
+    settings = access.settings()
+    return _image_bytes(str(path), tuple(roots), tuple(image_roots()), settings.max_image_pixels)
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=2000)
-def image_bytes(path: str, roots: tuple[str, ...]) -> bytes | None:
-    """The file's bytes if it lies under one of `roots` and exists, else None."""
+def _image_bytes(path: str, roots: tuple[str, ...], allowed: tuple[str, ...],
+                 max_pixels: int) -> bytes | None:
+    # `allowed` and `max_pixels` are arguments so each setting gets its own cache entries.
     try:
-        real = confine(path, roots)
-    except ArtifactPathError:
+        real = allowed_file(path, roots)
+    except ArtifactPathError as exc:
+        log.warning("image not shown: %s", exc)
         return None
-    return real.read_bytes() if real.is_file() else None
+    if not real.is_file():
+        log.warning("image not shown: %s is not a file", real)
+        return None
+    content = real.read_bytes()
+    problem = image_bytes_problem(content, max_pixels)
+    if problem is not None:
+        log.warning("image not shown: %s is not a usable image (%s)", real, problem)
+        return None
+    return content
 
 
 def resolve_image(path: str, home: str) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -110,14 +111,16 @@ def metrics_table_ui(table: pd.DataFrame) -> None:
 def image_grid_ui(images: Sequence[tuple], roots: Sequence[str], *, width: int = 160) -> int:
     """(path, caption[, markdown below]) images side by side, `width` px each, wrapping
     onto new rows as the window allows (so captions stay readable at any width); only
-    images under `roots` are shown. Returns how many were."""
+    images from the allowed folders (narrowed to `roots`) are shown, and a file that
+    cannot be (outside them, missing, damaged, too large) gets a placeholder naming it.
+    Returns how many were shown."""
     shown = 0
     with st.container(horizontal=True, gap="small"):
         for path, caption, *below in images:
             with st.container(width=width):
                 content = data.image_bytes(path, tuple(roots))
                 if content is None:
-                    st.caption(f"{caption}\n\n(image not available)")
+                    st.caption(f"{caption}\n\n{placeholder(path)}")
                 else:
                     st.image(content, caption=caption, width="stretch")
                     shown += 1
@@ -125,6 +128,12 @@ def image_grid_ui(images: Sequence[tuple], roots: Sequence[str], *, width: int =
                     if text:
                         st.markdown(text)
     return shown
+
+
+def placeholder(path: str) -> str:
+    """The text shown instead of an image that cannot be shown (its name only: no folder
+    of the server is shown to viewers)."""
+    return f"(image {Path(str(path)).name} cannot be shown)"
 
 
 def class_name(labels: Sequence[str], k: Any) -> str:

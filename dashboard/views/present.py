@@ -83,6 +83,8 @@ def examples_ui(run: dict, labels: list[str]) -> tuple[list[tuple[str, bytes]], 
             if content is not None:
                 st.image(content, width="stretch")
                 out.append((sentence, content))
+            else:
+                st.caption(widgets.placeholder(item["pred_overlay_path"]))
             st.write(sentence)
     return out, text
 

@@ -1,6 +1,10 @@
 """Cached reads and image confinement."""
 from __future__ import annotations
 
+import logging
+
+import pytest
+
 from dashboard import data
 from storage.artifacts import add_artifact
 from storage.datasets import create_dataset, get_or_create_source
@@ -26,12 +30,47 @@ def test_image_under_a_root_is_read(agerec_home):
     assert data.image_bytes(str(agerec_home / "a.png"), (str(agerec_home),)) == png((1, 2, 3))
 
 
-def test_dataset_sources_are_image_roots(agerec_home, tmp_path):
-    """Check that a registered dataset's source folder is an allowed image root."""
+def test_a_dataset_registered_at_the_root_folder_does_not_widen_the_image_roots(agerec_home,
+                                                                                  monkeypatch,
+                                                                                  tmp_path):
+    """Check that a dataset source registered at '/' (as a launch with path '/' once did)
+    leaves the image roots at AGEREC_HOME and the data roots, so /etc/hostname is never
+    read, whatever roots a page passes."""
+    monkeypatch.setenv("AGEREC_SHARED_DATA", str(tmp_path / "shared"))
     db = open_home(agerec_home)
-    source = get_or_create_source(db, "utkface", tmp_path / "faces")
+    source = get_or_create_source(db, "utkface", "/")
     create_dataset(db, source.id, params={}, summary={}, class_scheme={}, n_images=0)
-    assert str(tmp_path / "faces") in data.image_roots(data.key())
+    assert data.image_roots(data.key()) == [str(agerec_home), str(tmp_path / "shared")]
+    assert data.image_bytes("/etc/hostname") is None
+    assert data.image_bytes("/etc/hostname", ("/",)) is None
+
+
+def test_images_under_a_configured_data_root_are_read(agerec_home, monkeypatch, tmp_path):
+    """Check that AGEREC_DATA_ROOTS lists the folders besides home images come from: a
+    photo there is read, one in a sibling folder is not."""
+    for name in ("faces", "other"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "a.png").write_bytes(png((9, 9, 9)))
+    monkeypatch.setenv("AGEREC_DATA_ROOTS", str(tmp_path / "faces"))
+    assert data.image_bytes(str(tmp_path / "faces" / "a.png")) == png((9, 9, 9))
+    assert data.image_bytes(str(tmp_path / "other" / "a.png")) is None
+
+
+def test_dot_dot_out_of_a_root_is_resolved_before_the_check(agerec_home):
+    """Check that a path that climbs out of home with '..' is refused."""
+    assert data.image_bytes(str(agerec_home / ".." / ".." / "etc" / "hostname")) is None
+
+
+@pytest.mark.parametrize("maker", ["truncated_jpeg", "zero_byte", "text_as_jpeg", "pixel_bomb"])
+def test_a_bad_image_file_gives_no_bytes_and_is_logged(agerec_home, caplog, maker):
+    """Check that a truncated, empty, text or pixel-bomb file under home gives no bytes
+    (so st.image never sees it) and a warning naming the file."""
+    import tests.bad_inputs as bad
+
+    path = getattr(bad, maker)(agerec_home / f"{maker}.png")
+    with caplog.at_level(logging.WARNING, logger="dashboard.data"):
+        assert data.image_bytes(str(path)) is None
+    assert f"{maker}.png is not a usable image" in caplog.text
 
 
 def test_each_gallery_is_listed_once(seeded):

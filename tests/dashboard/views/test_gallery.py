@@ -1,6 +1,10 @@
 """The Explanations page (GradCAM and occlusion galleries)."""
 from __future__ import annotations
 
+import logging
+import re
+
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.dashboard.conftest import DASHBOARD, captions_of_images, run_page
@@ -92,3 +96,29 @@ def test_a_newer_smoke_gallery_does_not_become_the_default(seeded):
     seed_smoke_ensemble(seeded["gallery"].parents[1])
     box = run_page("gallery.py").selectbox(key="gallery-pick")
     assert box.options[box.index].startswith(f"Occlusion of ensemble#{seeded['runs'][2]}")
+
+
+def truncate_overlays(gallery) -> list[str]:
+    """Cut every overlay PNG of the seeded galleries (the folders beside `gallery`) in
+    half; their names."""
+    names = []
+    for path in sorted(gallery.parent.rglob("*_pred_overlay.png")):
+        path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
+        names.append(path.name)
+    return names
+
+
+@pytest.mark.parametrize("mode", ["writable", "read-only"])
+def test_truncated_overlays_show_placeholders_not_a_crash(seeded, monkeypatch, caplog, mode):
+    """Check that a gallery whose overlay PNGs are truncated renders without an exception,
+    in either mode: a placeholder naming each file instead of the image, and the problem
+    logged."""
+    monkeypatch.setenv("AGEREC_READ_ONLY", "1" if mode == "read-only" else "0")
+    names = truncate_overlays(seeded["gallery"])
+    with caplog.at_level(logging.WARNING, logger="dashboard.data"):
+        at = run_page("gallery.py")
+    assert not at.exception and not at.get("image")
+    placeholders = [c.value for c in at.caption if "cannot be shown" in c.value]
+    shown = {re.search(r"\(image (\S+) cannot be shown\)", c).group(1) for c in placeholders}
+    assert placeholders and shown <= set(names)
+    assert "is not a usable image" in caplog.text
