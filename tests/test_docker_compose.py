@@ -58,3 +58,23 @@ def test_worker_reserves_a_gpu_on_a_tensorflow_cuda_base():
     dockerfile = Path(__file__).resolve().parents[1] / SERVICES["worker"]["build"]["dockerfile"]
     base = next(line for line in dockerfile.read_text().splitlines() if line.startswith("FROM "))
     assert base.startswith("FROM tensorflow/tensorflow:") and base.endswith("-gpu")
+
+
+def test_the_dashboard_listens_on_every_address_inside_its_container():
+    """Check that the dashboard service runs Streamlit on 0.0.0.0 (localhost inside a
+    container is out of reach of the published port) on the published port."""
+    args = build_parser().parse_args(SERVICES["dashboard"]["command"][1:])
+    assert args.host == "0.0.0.0"
+    assert any(port.endswith(f":{args.port}") for port in SERVICES["dashboard"]["ports"])
+
+
+def test_the_dashboard_is_read_only_and_published_on_loopback_only():
+    """Check that the compose dashboard is read-only as Settings reads it, and its port is
+    published on the host's 127.0.0.1 only (a reverse proxy with a login publishes it)."""
+    from storage.settings import Settings
+
+    env = {k: str(v) for k, v in SERVICES["dashboard"]["environment"].items()}
+    assert Settings.from_env(env).read_only is True
+    assert all(port.startswith("127.0.0.1:") for port in SERVICES["dashboard"]["ports"])
+    assert not Settings.from_env({k: str(v) for k, v in
+                                  SERVICES["worker"]["environment"].items()}).read_only
