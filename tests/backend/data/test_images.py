@@ -206,6 +206,17 @@ def test_image_bytes_problem_names_what_is_wrong(tmp_path):
     good = good_jpeg(tmp_path / "good.jpg").read_bytes()
     assert image_bytes_problem(good, None) is None
     assert "truncated" in image_bytes_problem(truncated_jpeg(tmp_path / "t.jpg").read_bytes(), None)
-    assert image_bytes_problem(b"", None) == "empty file (0 bytes)"
+    assert image_bytes_problem(b"", None) == "truncated: empty file (0 bytes)"
     assert image_bytes_problem(text_as_jpeg(tmp_path / "x.jpg").read_bytes(), None)
     assert "too_large" in image_bytes_problem(good, 100)
+
+
+def test_decode_image_refuses_a_pixel_bomb_by_default(tmp_path):
+    """Check that uploaded bytes of a 12000x12000 PNG fail as too_large without any limit
+    given (uploads are capped at 40 Mpx by default), naming the upload."""
+    from tests.bad_inputs import pixel_bomb
+
+    data = pixel_bomb(tmp_path / "bomb.png").read_bytes()
+    with pytest.raises(ImageReadError) as caught:
+        decode_image(data, "camera.png")
+    assert caught.value.reason == "too_large" and "camera.png" in str(caught.value)
