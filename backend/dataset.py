@@ -10,6 +10,9 @@ Layout of a prepared dataset folder:
     summary.json  split counts per class, the source's class counts before balancing,
                   gender per class, skipped counts
     scheme.json   the class scheme (edges and labels)
+    unused.csv    detected faces sampling or balancing left out, and why (dropped_by)
+    skipped.csv   every source item left out: item, reason, detail (names not in UTF-8
+                  are written with \\xNN escapes)
 """
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from backend.data.records import GROUP_PREFIX
+from backend.data.records import GROUP_PREFIX, Skipped, group_columns, printable
 
 SPLITS = ("train", "val", "test")
 MANIFEST_COLUMNS = ("source_path", "crop_path", "age", "gender", "label", "split")
@@ -104,3 +107,36 @@ def load_prepared(root: Path) -> PreparedData:
     scheme = json.loads((root / "scheme.json").read_text())
     config = json.loads((root / "config.json").read_text())
     return PreparedData(root=root, images=images, manifest=manifest, scheme=scheme, config=config)
+
+
+def write_unused(out_dir: Path, kept, crop_paths, labels, genders, unused: np.ndarray,
+                 sampled: np.ndarray, kept_after_gender: np.ndarray) -> None:
+    """Detected faces left out by sampling or balancing: with the test split they form
+    a natural-frequency test set."""
+    in_sample, after_gender = set(sampled.tolist()), set(kept_after_gender.tolist())
+    frame = faces_frame(kept, crop_paths, labels, genders, unused)
+    frame["dropped_by"] = ["max_faces" if i not in in_sample else
+                           "downsample" if i in after_gender else "gender_rebalance"
+                           for i in unused]
+    for name, values in group_columns([kept[i] for i in unused]).items():
+        frame[name] = values
+    frame.to_csv(out_dir / "unused.csv", index=False)
+
+
+def faces_frame(kept, crop_paths, labels, genders, which: np.ndarray) -> pd.DataFrame:
+    """source_path, crop_path, age, gender and label of the detected faces `which`."""
+    return pd.DataFrame({
+        "source_path": [kept[i].path for i in which],
+        "crop_path": [crop_paths[i] for i in which],
+        "age": [kept[i].age for i in which],
+        "gender": genders[which] if len(which) else [],
+        "label": labels[which] if len(which) else [],
+    })
+
+
+def write_skipped(out_dir: Path, skipped: list[Skipped]) -> None:
+    """Every skipped item with its reason and a readable detail."""
+    rows = [{"item": printable(s.item), "reason": s.reason, "detail": printable(s.detail)}
+            for s in skipped]
+    pd.DataFrame(rows, columns=["item", "reason", "detail"]).to_csv(out_dir / "skipped.csv",
+                                                                     index=False)

@@ -25,7 +25,7 @@ from backend.data.oversample import (OVERSAMPLE_MODES, augmented_copies, copy_so
                                      fill_copies)
 from backend.data.readers import SOURCES, read_source
 from backend.data.records import LabelledImage, Skipped, group_columns, printable
-from backend.dataset import write_prepared
+from backend.dataset import faces_frame, write_prepared, write_skipped, write_unused
 from backend.params import InvalidParameterError, check_bool, check_choice, check_float, check_int
 
 Progress = Callable[[int, int, str], None]
@@ -284,12 +284,12 @@ def prepare(config: PreprocessConfig, out_dir: Path, cache_dir: Path, *,
         copies={split: int(np.sum(is_copy & (splits == split))) for split in SPLITS})
     write_prepared(Path(out_dir), images, manifest, scheme.to_dict(), config.to_dict(),
                    result.summary())
-    _write_unused(Path(out_dir), kept, crop_paths, labels, genders, unused, sampled,
+    write_unused(Path(out_dir), kept, crop_paths, labels, genders, unused, sampled,
                   kept_after_gender)
     if natural is not None:
-        _faces_frame(kept, crop_paths, labels, genders, natural).to_csv(
+        faces_frame(kept, crop_paths, labels, genders, natural).to_csv(
             Path(out_dir) / "natural.csv", index=False)
-    _write_skipped(Path(out_dir), skipped)
+    write_skipped(Path(out_dir), skipped)
     timings["write"] = time.perf_counter() - t0
     (Path(out_dir) / "summary.json").write_text(json.dumps(result.summary(), indent=2))
     return result
@@ -383,36 +383,3 @@ def _load_crops(paths: list[str], size: int, progress: Progress,
         images[i] = load_image(path)
     progress(len(paths), len(paths), "write")
     return images
-
-
-def _write_unused(out_dir: Path, kept, crop_paths, labels, genders, unused: np.ndarray,
-                  sampled: np.ndarray, kept_after_gender: np.ndarray) -> None:
-    """Detected faces left out by sampling or balancing: with the test split they form
-    a natural-frequency test set."""
-    in_sample, after_gender = set(sampled.tolist()), set(kept_after_gender.tolist())
-    frame = _faces_frame(kept, crop_paths, labels, genders, unused)
-    frame["dropped_by"] = ["max_faces" if i not in in_sample else
-                           "downsample" if i in after_gender else "gender_rebalance"
-                           for i in unused]
-    for name, values in group_columns([kept[i] for i in unused]).items():
-        frame[name] = values
-    frame.to_csv(out_dir / "unused.csv", index=False)
-
-
-def _faces_frame(kept, crop_paths, labels, genders, which: np.ndarray) -> pd.DataFrame:
-    """source_path, crop_path, age, gender and label of the detected faces `which`."""
-    return pd.DataFrame({
-        "source_path": [kept[i].path for i in which],
-        "crop_path": [crop_paths[i] for i in which],
-        "age": [kept[i].age for i in which],
-        "gender": genders[which] if len(which) else [],
-        "label": labels[which] if len(which) else [],
-    })
-
-
-def _write_skipped(out_dir: Path, skipped: list[Skipped]) -> None:
-    """Every skipped item with its reason and a readable detail."""
-    rows = [{"item": printable(s.item), "reason": s.reason, "detail": printable(s.detail)}
-            for s in skipped]
-    pd.DataFrame(rows, columns=["item", "reason", "detail"]).to_csv(out_dir / "skipped.csv",
-                                                                     index=False)

@@ -109,10 +109,10 @@ def faces_ui(faces: pd.DataFrame, labels: Sequence[str], run_id: int) -> None:
     for i, (_, row) in enumerate(shown.iterrows()):
         caption = face_caption(row, labels)
         with cols[i % PER_ROW]:
-            content = (data.image_bytes(data.resolve_image(str(row[column]), k[1]), roots)
-                       if column in row.index else None)
+            path = data.resolve_image(str(row[column]), k[1]) if column in row.index else ""
+            content = data.image_bytes(path, roots) if path else None
             if content is None:
-                st.caption(f"{caption}\n\n(image not available)")
+                st.caption(f"{caption}\n\n{widgets.placeholder(path or 'of this face')}")
                 continue
             st.image(content, caption=caption, width="stretch")
             overlay = maps.get(str(row.get("row")))
