@@ -25,6 +25,14 @@ def good_jpeg(path: Path, seed: int = 0) -> Path:
     return path
 
 
+def portrait(path: Path, side: int = 512) -> Path:
+    """A real face (scikit-image's astronaut portrait), for what must find a face."""
+    from skimage import data
+
+    Image.fromarray(data.astronaut()).resize((side, side)).save(path, format="JPEG", quality=90)
+    return path
+
+
 def truncated_jpeg(path: Path) -> Path:
     """A JPEG cut off after half of its bytes (an interrupted download)."""
     good_jpeg(path, seed=99)
@@ -68,10 +76,10 @@ def pixel_bomb(path: Path, side: int = BOMB_SIDE) -> Path:
 
 def non_utf8_name(folder: Path, stem: bytes = b"40_1_0_20170109150557335\xff",
                   suffix: bytes = b".jpg.chip.jpg") -> Path:
-    """A good photo whose file name holds a byte that is not UTF-8 (0xff); returned as
+    """A portrait whose file name holds a byte that is not UTF-8 (0xff); returned as
     Python's surrogate-escaped str, as os.listdir gives it."""
     raw = os.fsencode(folder) + b"/" + stem + suffix
-    good_jpeg(Path(os.fsdecode(raw)), seed=7)
+    portrait(Path(os.fsdecode(raw)))
     return Path(os.fsdecode(raw))
 
 
@@ -96,7 +104,8 @@ class Source:
     meta: Path | None = None  # --meta
     good: list[str] = field(default_factory=list)  # files that must be kept
     bad: dict[str, str] = field(default_factory=dict)  # item -> the reason it is skipped with
-    images: list[Path] = field(default_factory=list)  # every image file, for `agerec predict`
+    # the image files for `agerec predict`: every bad one, and portraits (a real face)
+    images: list[Path] = field(default_factory=list)
     fails: str = ""  # a source that must fail as a whole (exit 2): text the error names
 
     def args(self) -> list[str]:
@@ -125,7 +134,7 @@ def csv_source(root: Path, n_good: int = 25) -> Source:
         lines.append(f"{name},{5 + 20 * (i % 5)},{'MF'[(i // 5) % 2]}")
         good.append(str(root / name))
     source = Source("csv", root / "manifest.csv", good=good,
-                    images=[root / f"good{i:02d}.jpg" for i in range(3)])
+                    images=[portrait(root / "portrait.jpg")])
     broken = bad_image_files(root)
     for path, reason in broken.values():
         lines.append(f"{path.name},30,F")
@@ -152,7 +161,7 @@ def utkface_source(root: Path, n_good: int = 25) -> Source:
         source.good.append(str(good_jpeg(root / name, seed=i)))
     odd = non_utf8_name(root)
     source.bad[printable(odd.name)] = "undecodable_name"  # as the report shows it: \xff
-    source.images = [Path(source.good[0]), odd]
+    source.images = [odd]
     return source
 
 

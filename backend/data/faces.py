@@ -32,6 +32,10 @@ DETECTORS = ("cnn", "hog", "none")
 # without it both find every face of a fixed FG-NET sample that upsampling
 # finds (see tests); HOG is cheap, so it can afford a larger copy.
 DETECT_DEFAULTS = {"cnn": (0, 400), "hog": (0, 640), "none": (0, 0)}
+# dlib's CNN fails ("filter windows must be small enough to fit into the padded image")
+# on an image under about 10 px a side, and may leave its heap damaged when it does: a
+# (downscaled) photo below this has no face for it.
+CNN_MIN_SIDE = 16
 # The default smallest face side (of the photo, with 'none') in pixels that is cropped:
 # a smaller face, blown up to the crop size, would be mostly blur.
 MIN_FACE_SIDE = 32
@@ -69,6 +73,9 @@ def detect_faces(image: np.ndarray, detector: str = "cnn", upsample: int | None 
         return np.array([[0, 0, width, height]], dtype=np.int64)
     # Detect on a smaller copy: CNN time grows with the pixel count.
     small, scale = _downscale(image, max_side)
+    if detector == "cnn" and min(small.shape[:2]) < CNN_MIN_SIDE:
+        # No face fits, and dlib's CNN throws on it (its filters outgrow the image).
+        return np.empty((0, 4), dtype=np.int64)
     found = make_detector(detector)(small, upsample)
     # The CNN wraps each rectangle with a confidence; HOG returns them bare.
     rects = [getattr(item, "rect", item) for item in found]

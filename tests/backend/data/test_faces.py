@@ -218,3 +218,13 @@ def test_a_face_below_min_face_side_is_refused(astronaut):
     assert 50 < side < 300 and crop.shape == (128, 128, 3)
     with pytest.raises(FaceTooSmallError):
         extract_face(astronaut, "hog", min_face_side=side + 1)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (8, 8), (4, 400), (3000, 20)])
+def test_the_cnn_finds_no_face_in_a_photo_too_small_for_it(shape):
+    """Check that a photo (or its downscaled copy) under CNN_MIN_SIDE on a side gives no
+    face, where dlib's CNN would throw and take the whole batch (or an interactive
+    answer) down with it; find_faces too."""
+    image = np.zeros((*shape, 3), np.uint8)
+    assert detect_faces(image, "cnn").shape == (0, 4)
+    assert find_faces(image, "cnn").shape == (0, 4)
