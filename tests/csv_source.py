@@ -31,9 +31,13 @@ def make_csv_source(root: Path, n: int = 40, size: int = 48, seed: int = 0,
     return root / "manifest.csv"
 
 
-def make_noise_source(folder: Path, n: int, seed: int = 1) -> Path:
+def make_noise_source(folder: Path, n: int, seed: int = 1, faces: int = 0) -> Path:
     """n faceless 360 px photos, big enough to keep the CNN detector busy for seconds,
-    plus manifest.csv."""
+    plus manifest.csv. With `faces`, as many rows of one real face (a 180 px crop of
+    scikit-image's astronaut, detected once and shared by content) over every class and
+    both genders, so that a preprocess of it keeps some images."""
+    from skimage import data
+
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
     lines = ["path,age,gender"]
@@ -41,5 +45,8 @@ def make_noise_source(folder: Path, n: int, seed: int = 1) -> Path:
         Image.fromarray(rng.integers(0, 255, (360, 360, 3), dtype=np.uint8)).save(
             folder / f"{i}.jpg")
         lines.append(f"{i}.jpg,{20 + i},{'MF'[i % 2]}")
+    if faces:
+        Image.fromarray(data.astronaut()[30:210, 130:310]).save(folder / "face.png")
+        lines += [f"face.png,{5 + 20 * (i % 5)},{'MF'[(i // 5) % 2]}" for i in range(faces)]
     (folder / "manifest.csv").write_text("\n".join(lines) + "\n")
     return folder / "manifest.csv"

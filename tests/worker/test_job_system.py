@@ -77,7 +77,7 @@ def test_killed_worker_leaves_job_failed_as_worker_lost_and_retry_succeeds(mode,
     """Check that kill -9 mid-job ends in 'failed: worker lost' after the heartbeat
     timeout, and that a retry on a fresh worker succeeds."""
     _, start_worker = mode
-    manifest = make_noise_source(tmp_path / "noise", 24)
+    manifest = make_noise_source(tmp_path / "noise", 24, faces=20)  # the faces: some are kept
     worker = start_worker()
     job = job_control.submit(app, "preprocess", {"source": "csv", "path": str(manifest),
                                           "detector": "cnn"})
