@@ -79,7 +79,8 @@ def results_ui(run_id: int) -> None:
     paper = TABLE1.get(column) if column else None
     headline_ui(m, paper)
     n = int(m["n"]) if m.get("n") is not None else None
-    st.caption(comparison_caption(entry, column) if column else f"{n or 0:,} test images")
+    st.caption(f"{n or 0} test images" + (f". {comparison_caption(entry, column)}"
+                                          if column else ""))
     if caption := trust_sections.intervals_caption(m):
         st.caption(caption)
     pm = data.prior_metrics(k, run_id)
