@@ -237,12 +237,6 @@ def run_items(k: Key, g: dict[str, Any], run_id: int) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
-def explained_faces(k: Key, run_id: int) -> set[str]:
-    """Ids of the test faces some gallery explains for this run."""
-    return {str(i) for g in own_galleries(k, run_id) for i in run_items(k, g, run_id)["id"]}
-
-
-@st.cache_data(ttl=TTL_S, show_spinner=False)
 def gallery(k: Key, folder: str) -> dict[str, Any]:
     """gallery.json of one folder: items (a DataFrame, one row per image, model and
     colour, overlay paths made absolute), summary (a DataFrame), class_names, models."""
