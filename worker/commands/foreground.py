@@ -39,7 +39,7 @@ def _preprocess_text(out: dict[str, Any]) -> str:
 
 
 def _ci(interval) -> str:
-    return f" (95% CI {100 * interval[0]:.1f}-{100 * interval[1]:.1f})" if interval else ""
+    return f" (95% CI {100 * interval[0]:.1f} to {100 * interval[1]:.1f})" if interval else ""
 
 
 def _metrics_text(out: dict[str, Any]) -> str:
