@@ -98,3 +98,22 @@ def test_evaluate_path_without_source_exits_2_before_anything_runs(agerec_home, 
     for a run that does not exist (validation comes first)."""
     code, out = run_json(capsys, "evaluate", "--run-id", "7", "--path", "/data/fgnet")
     assert code == 2 and "'path'" in out["error"] and "'source'" in out["error"]
+
+
+def test_metrics_text_gives_intervals_the_largest_gaps_and_calibration():
+    """Check the readable evaluate output: the accuracy's interval, each attribute's
+    largest gap with both groups' n, and the ECE before and after the temperature."""
+    from worker.commands.foreground import _metrics_text
+
+    out = {"run_id": 3, "accuracy": 0.7, "accuracy_ci95": [0.64, 0.76], "one_off_accuracy": 0.99,
+           "macro_f1": 0.68, "n": 232, "per_class_accuracy": [0.8, None],
+           "per_group": {"race": {"White": {"accuracy": 0.64, "n": 114},
+                                  "Asian": {"accuracy": 0.94, "n": 34}}},
+           "max_gap": {"race": {"gap": 0.301, "ci95": [0.178, 0.412], "worst": "White",
+                                "best": "Asian"}},
+           "ece": 0.074, "ece_calibrated": 0.07, "temperature": 1.04}
+    text = _metrics_text(out)
+    assert "accuracy 70.00% (95% CI 64.0 to 76.0)" in text
+    assert ("largest race gap: 30.1 points (95% CI 17.8 to 41.2), White 64.0% (n=114) vs "
+            "Asian 94.0% (n=34)") in text
+    assert "calibration: ECE 0.074, 0.070 after the temperature 1.04" in text
