@@ -42,11 +42,15 @@ class PreprocessCancelled(RuntimeError):
 class NoUsableImages(ValueError):
     """Every image of the source was skipped: there is no dataset to write."""
 
-    def __init__(self, path: str, read: int, skipped: list[Skipped]):
+    def __init__(self, path: str, read: int, skipped: list[Skipped], faces: int = 0):
         reasons = Counter(s.reason for s in skipped)
         shown = ", ".join(f"{reason}: {n}" for reason, n in sorted(reasons.items())) or "none"
+        # Faces were found, but too few per class (and gender) survive the balancing.
+        balanced = (f"; the {faces} usable faces are too few per class and gender for the "
+                    "balancing to keep any (add images)") if faces else ""
         super().__init__(f"no usable image in {path!r}: {read} labelled images read, none "
-                         f"kept (skipped: {shown}); nothing was written or registered")
+                         f"kept (skipped: {shown}{balanced}); nothing was written or "
+                         "registered")
 
 
 @dataclass(frozen=True)
@@ -240,7 +244,7 @@ def prepare(config: PreprocessConfig, out_dir: Path, cache_dir: Path, *,
 
     row_kept = index[rows]  # the detected face behind each manifest row
     if len(row_kept) == 0:
-        raise NoUsableImages(config.path, len(read.records), skipped)
+        raise NoUsableImages(config.path, len(read.records), skipped, faces=len(kept))
     unused = np.setdiff1d(np.arange(len(kept)), index)
     natural = None
     if config.keep_all_faces:

@@ -329,3 +329,14 @@ def test_nothing_usable_raises_no_usable_images_and_writes_nothing(tmp_path):
         prepare(PreprocessConfig(source="csv", path=str(csv), detector="none", image_size=32),
                 tmp_path / "ds", tmp_path / "cache")
     assert not (tmp_path / "ds").exists()
+
+
+def test_faces_too_few_for_the_balancing_fail_saying_so(tmp_path):
+    """Check that a source whose faces are all usable but too few per class and gender for
+    the balancing to keep any raises NoUsableImages saying so, with the face count."""
+    from backend.preprocess import NoUsableImages
+
+    csv = make_csv_source(tmp_path / "src", n=12, size=32)
+    with pytest.raises(NoUsableImages, match="the 12 usable faces are too few per class"):
+        prepare(PreprocessConfig(source="csv", path=str(csv), detector="none", image_size=32),
+                tmp_path / "ds", tmp_path / "cache")

@@ -30,7 +30,7 @@ def test_two_workers_share_thirty_jobs_and_a_killed_one_loses_only_its_job(
     monkeypatch.setenv("AGEREC_DATABASE_URL", postgres_url)
     workers = {w.proc.pid: w for w in celery_workers(2)}
     app = AppContext()
-    csv = make_csv_source(tmp_path / "src", n=12, size=32)
+    csv = make_csv_source(tmp_path / "src", n=40, size=32)  # enough to keep some per class
     quick = {"source": "csv", "path": str(csv), "detector": "none", "image_size": 32}
     slow = {"source": "csv", "path": str(make_noise_source(tmp_path / "noise", 8)),
             "detector": "cnn", "image_size": 32}
