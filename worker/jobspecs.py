@@ -161,6 +161,9 @@ JOB_PARAMS: dict[str, tuple[Param, ...]] = {
         Param("path", FilePath(), help="the external dataset's folder or file",
               requires="source"),
         Param("meta", FilePath(), help="imdb-wiki: the .mat file", requires="source"),
+        Param("detector", DETECTOR, help="the external dataset's face detector (default: the "
+              "one the run's dataset was cropped with; cnn for uncropped photos)",
+              requires="source"),
         TARGET_PRIOR,
     ),
     "gradcam": (

@@ -233,12 +233,15 @@ def _cpu(spec) -> TrainConfig:
     if spec.blocks:
         # EfficientNet-Lite0 split before block 8 (block5a): the frozen part's output
         # is 8 x 8 x 80 per 128 px face, the top is blocks 8-15 and the 1280-filter
-        # conv. Four cached passes: clean, mirrored, two augmented.
+        # conv. Six cached passes: clean, mirrored, four augmented; each epoch shows every
+        # face once, in a pass drawn at random. Measured on validation (7,830 balanced
+        # UTKFace faces): Adam 3e-4 over-fits by the third epoch (val loss 0.887, train
+        # accuracy 85% against 68% on val); 1e-4 with six passes reaches val loss 0.839.
         return TrainConfig(
-            backbone=spec.name, image_size=128, epochs=8, schedule="fine_tune_top",
-            batch_size=64, learning_rate=3e-4, plateau_factor=0.3, plateau_patience=1,
+            backbone=spec.name, image_size=128, epochs=10, schedule="fine_tune_top",
+            batch_size=64, learning_rate=1e-4, plateau_factor=0.3, plateau_patience=1,
             min_lr=1e-6, early_stopping_patience=3, saliency="none", weights="imagenet",
-            feature_passes=4, mirror_pass=True, split_block=8, tta=True,
+            feature_passes=6, mirror_pass=True, split_block=8, tta=True,
             # Pooled top features straight into one dense layer: no extra conv.
             head=HeadConfig(conv_filters=0, dense_units=(256,), dropout=0.3, l2=1e-4))
     # Other image backbones: ImageNet weights frozen, pooled features cached once;

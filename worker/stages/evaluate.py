@@ -54,7 +54,9 @@ def _evaluate_external(ctx: StageContext, run, params: dict[str, Any], prior):
                       + ["age_out_of_range"] * (len(read.records) - len(records)))
     # Cropped and limited as the run's dataset was (datasets older than min_face_side get
     # today's default).
-    spec = CropSpec(detector=prep["detector"], size=prep["image_size"], margin=prep["margin"],
+    # UTKFace comes cropped (detector 'none'); another dataset's photos may need finding.
+    spec = CropSpec(detector=params.get("detector") or prep["detector"],
+                    size=prep["image_size"], margin=prep["margin"],
                     min_face_side=prep.get("min_face_side", MIN_FACE_SIDE),
                     max_pixels=ctx.app.settings.max_image_pixels)
     outcomes = extract_crops([r.path for r in records], ctx.app.paths.cache_dir("crops"), spec,

@@ -135,6 +135,16 @@ def test_evaluate_on_an_external_dataset_records_its_own_scope(members, tmp_path
     assert code == 0 and out["scope"] == "external:csv" and out["n"] == 15
 
 
+def test_evaluate_on_an_external_dataset_can_find_faces_with_another_detector(members, tmp_path,
+                                                                            capsys):
+    """Check that --detector replaces the run's dataset's detector ('none', which keeps every
+    picture) for the outside images: HOG finds no face in noise, so nothing is scored."""
+    csv = make_csv_source(tmp_path / "outside", n=6, seed=7)
+    code = main(["evaluate", "--run-id", str(members[0]), "--source", "csv", "--path", str(csv),
+                 "--detector", "hog"])
+    assert code != 0 and "no usable face" in capsys.readouterr().err
+
+
 def test_evaluate_under_the_source_prior_prints_the_prior_it_used(members, capsys):
     """Check that evaluate --target-prior source --json names its scope and the prior, with
     the source's class mix recorded at preprocessing as the weights, and the accuracies
