@@ -81,6 +81,18 @@ def test_rerun_hits_the_crop_cache_for_every_face(utk_prepared):
 
 
 @pytest.mark.shared_data
+def test_same_seed_gives_the_same_split_and_pixels(utk_prepared):
+    """Check that preparing the same faces again with the same seed deals every face into
+    the same split and writes the same images.npy."""
+    config, _, manifest, _, base = utk_prepared
+    prepare(config, base / "same", base / "cache")
+    again = pd.read_csv(base / "same" / "manifest.csv", keep_default_na=False)
+    pd.testing.assert_frame_equal(again, manifest)
+    np.testing.assert_array_equal(np.load(base / "same" / "images.npy"),
+                                  np.load(base / "ds" / "images.npy"))
+
+
+@pytest.mark.shared_data
 def test_default_preprocessing_makes_no_copies(utk_prepared):
     """Check that without oversampling every manifest row is an original face."""
     _, result, manifest, _, _ = utk_prepared

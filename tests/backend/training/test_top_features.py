@@ -104,3 +104,26 @@ def test_same_seed_repeats_the_run(top_run, prepared, tmp_path):
     again = train(_config(), prepared, tmp_path / "run", cache_dir=tmp / "cache")
     np.testing.assert_allclose([r["loss"] for r in again.history],
                                [r["loss"] for r in result.history], rtol=1e-5)
+
+
+@pytest.mark.shared_data
+def test_same_seed_gives_metrics_within_half_a_point_on_real_faces(tmp_path):
+    """Check on 600 real UTKFace faces that two fine_tune_top runs with one seed (and one
+    feature cache) score their test split within 0.5 point of each other."""
+    from backend.dataset import load_prepared
+    from backend.preprocess import PreprocessConfig, prepare
+    from tests.conftest import shared_data_root
+
+    root = shared_data_root() / "utkface"
+    if not root.exists():
+        pytest.skip(f"real face data not found at {root} (set AGEREC_SHARED_DATA)")
+    prepare(PreprocessConfig(source="utkface", path=str(root), detector="none", image_size=32,
+                             limit=600, seed=5), tmp_path / "ds", tmp_path / "crops")
+    data = load_prepared(tmp_path / "ds")
+    images, labels, _ = data.subset("test")
+    scores = []
+    for name in ("a", "b"):
+        train(_config(seed=5), data, tmp_path / name, cache_dir=tmp_path / "cache")
+        probs = predict_probs(tmp_path / name, images)
+        scores.append(float(np.mean(probs.argmax(axis=1) == labels)))
+    assert abs(scores[0] - scores[1]) <= 0.005
