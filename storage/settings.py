@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,6 +71,32 @@ def parse_text(env: Mapping[str, str], name: str, default: str | None) -> str | 
     """`name` as text without surrounding blanks; unset or empty is `default`."""
     raw = env.get(name)
     return default if raw is None or raw.strip() == "" else raw.strip()
+
+
+def parse_url(env: Mapping[str, str], name: str, default: str | None, *,
+              example: str) -> str | None:
+    """`name` as a URL (scheme://...); unset or empty is `default`. A database URL must
+    also be one SQLAlchemy can read. A password in a refused value is not shown."""
+    raw = parse_text(env, name, None)
+    if raw is None:
+        return default
+    allowed = f"a URL such as {example}"
+    if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", raw):
+        raise SettingsError(name, _masked(raw), allowed)
+    if name == "AGEREC_DATABASE_URL":
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            make_url(raw)
+        except (ArgumentError, ValueError):
+            raise SettingsError(name, _masked(raw), allowed) from None
+    return raw
+
+
+def _masked(url: str) -> str:
+    """`url` with the password of user:password@ replaced by ***."""
+    return re.sub(r"(?<=:)[^:@/]*(?=@)", "***", url)
 
 
 def parse_path(env: Mapping[str, str], name: str, default: Path) -> Path:
@@ -141,8 +168,10 @@ class Settings:
                                 f" ({heartbeat:g})")
         return cls(
             home=home,
-            database_url=parse_text(env, "AGEREC_DATABASE_URL", f"sqlite:///{home / 'agerec.db'}"),
-            broker_url=parse_text(env, "AGEREC_BROKER_URL", None),
+            database_url=parse_url(env, "AGEREC_DATABASE_URL", f"sqlite:///{home / 'agerec.db'}",
+                                   example="postgresql://user:PASSWORD@host:5432/agerec"),
+            broker_url=parse_url(env, "AGEREC_BROKER_URL", None,
+                                 example="redis://:PASSWORD@host:6379/0"),
             read_only=parse_bool(env, "AGEREC_READ_ONLY", False),
             shared_data=shared,
             heartbeat_seconds=heartbeat,

@@ -132,3 +132,20 @@ def test_try_idle_exit_is_read_with_a_half_hour_default():
     """Check that AGEREC_TRY_IDLE_EXIT is read as seconds, 1800 when unset."""
     assert Settings.from_env({}).try_idle_exit == 1800.0
     assert Settings.from_env({"AGEREC_TRY_IDLE_EXIT": "90"}).try_idle_exit == 90.0
+
+
+@pytest.mark.parametrize("name,value", [("AGEREC_DATABASE_URL", "agerec.db"),
+                                        ("AGEREC_DATABASE_URL", "postgresql://u@h:port/x"),
+                                        ("AGEREC_BROKER_URL", "localhost:6379")])
+def test_a_url_setting_that_is_no_url_is_refused(name, value):
+    """Check that a database or broker URL that is not a URL (or, for the database, not one
+    SQLAlchemy can read) is refused at start, naming the variable."""
+    with pytest.raises(SettingsError, match=f"{name}=.*a URL such as"):
+        Settings.from_env({name: value})
+
+
+def test_a_refused_url_does_not_show_its_password():
+    """Check that the error for a malformed URL masks the password it holds."""
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"AGEREC_BROKER_URL": "redis//:s3cret@host:6379/0"})
+    assert "s3cret" not in str(caught.value) and "***" in str(caught.value)
