@@ -237,6 +237,32 @@ def wait_idle(page, *, timeout_ms: float = 60_000) -> None:
                            polling=50)
 
 
+def choose(page, combobox, option, *, attempts: int = 6, timeout_ms: float = 5_000) -> None:
+    """Pick `option` (a name or a compiled pattern) in a Streamlit selectbox.
+
+    Streamlit 1.67's select opens its list on some clicks and only focuses on others,
+    and ArrowDown is ignored while the page reruns; so open it by click, then by the
+    keyboard, until the option shows."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    wanted = page.get_by_role("option", name=option, exact=isinstance(option, str))
+    for attempt in range(attempts):
+        wait_idle(page)
+        if attempt % 2 == 0:
+            combobox.click()
+        else:
+            combobox.focus()
+            page.keyboard.press("ArrowDown")
+        try:
+            wanted.wait_for(timeout=timeout_ms)
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+            continue
+        wanted.click()
+        return
+    raise AssertionError(f"option {option!r} never showed in {attempts} openings of {combobox}")
+
+
 def page_exceptions(page) -> list[str]:
     """The text of every Streamlit exception box on the page."""
     return [e.inner_text() for e in page.locator('[data-testid="stException"]').all()]

@@ -68,11 +68,8 @@ def launch_smoke_pipeline(page, dashboard, utkface: str) -> int:
     form = page.get_by_test_id("stForm").filter(
         has=page.get_by_role("button", name="Submit pipeline job"))
     form.get_by_role("textbox", name="path *", exact=True).fill(utkface)
-    # By its accessible name: other selectboxes now show "preset" in their values. The
-    # keyboard opens the list every time; a click sometimes only focuses the input.
-    form.get_by_role("combobox", name="preset", exact=True).focus()
-    page.keyboard.press("ArrowDown")
-    page.get_by_role("option", name="smoke", exact=True).click()
+    # By its accessible name: other selectboxes now show "preset" in their values.
+    b.choose(page, form.get_by_role("combobox", name="preset", exact=True), "smoke")
     assert form.get_by_role("combobox", name="preset").input_value() == "smoke"
     form.get_by_role("button", name="Submit pipeline job").click()
     notice = page.get_by_text(re.compile(r"Job #\d+ \(pipeline\) is (queued|running)"))
@@ -242,8 +239,7 @@ def test_every_page_opens_at_its_own_address_on_the_run_it_names(seeded_dashboar
     page.goto(dash.url)
     b.wait_rendered(page, "results")
     assert picked(page, "Run").startswith(f"#{ensemble} ") and f"run={ensemble}" in page.url
-    page.get_by_role("combobox", name="Run").click()
-    page.get_by_role("option", name=re.compile(rf"^#{member} ")).click()
+    b.choose(page, page.get_by_role("combobox", name="Run"), re.compile(rf"^#{member} "))
     b.wait_idle(page)
     page.wait_for_url(re.compile(rf"run={member}\b"))
     page.goto(f"{dash.url}/results?run=99")
