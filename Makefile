@@ -16,8 +16,12 @@ $(STAMP): pyproject.toml
 run: $(STAMP)  ## the dashboard on embedded defaults: SQLite under ./var, the local job runner
 	$(BIN)/agerec dashboard
 
+# Test processes: much of the suite waits on child processes, servers and the browser, so
+# two share two cores well; each file stays in one process (its module fixtures built once).
+TEST_WORKERS ?= 2
+
 test: $(STAMP)  ## the whole suite; needs Redis and PostgreSQL on localhost for their tests
-	$(BIN)/python -m pytest -q -rs
+	$(BIN)/python -m pytest -q -rs -n $(TEST_WORKERS) --dist loadfile
 
 worker: $(STAMP)  ## a Celery worker; needs AGEREC_BROKER_URL
 	$(BIN)/agerec worker

@@ -19,7 +19,13 @@ from tests.conftest import wait_for
 from tests.tiny_runs import record_runs
 from worker.context import AppContext
 
-REDIS_URL = "redis://127.0.0.1:6379/11"  # a database of its own, flushed per test
+# A Redis database of its own per test process (pytest-xdist's gw0, gw1, ...), flushed per
+# test: 11 to 15 leave 0-10 to the user.
+_XDIST = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+if _XDIST > 4:
+    raise RuntimeError(f"tests/worker uses Redis databases 11-15: at most 5 test processes, "
+                       f"got worker gw{_XDIST}")
+REDIS_URL = f"redis://127.0.0.1:6379/{11 + _XDIST}"
 
 
 @pytest.fixture
