@@ -74,16 +74,16 @@ def parse_text(env: Mapping[str, str], name: str, default: str | None) -> str | 
 
 
 def parse_url(env: Mapping[str, str], name: str, default: str | None, *,
-              example: str) -> str | None:
-    """`name` as a URL (scheme://...); unset or empty is `default`. A database URL must
-    also be one SQLAlchemy can read. A password in a refused value is not shown."""
+              example: str, sqlalchemy: bool = False) -> str | None:
+    """`name` as a URL (scheme://...); unset or empty is `default`. With `sqlalchemy`, it
+    must also be one SQLAlchemy can read. A password in a refused value is not shown."""
     raw = parse_text(env, name, None)
     if raw is None:
         return default
     allowed = f"a URL such as {example}"
     if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", raw):
         raise SettingsError(name, _masked(raw), allowed)
-    if name == "AGEREC_DATABASE_URL":
+    if sqlalchemy:
         from sqlalchemy.engine import make_url
         from sqlalchemy.exc import ArgumentError
 
@@ -169,7 +169,8 @@ class Settings:
         return cls(
             home=home,
             database_url=parse_url(env, "AGEREC_DATABASE_URL", f"sqlite:///{home / 'agerec.db'}",
-                                   example="postgresql://user:PASSWORD@host:5432/agerec"),
+                                   example="postgresql://user:PASSWORD@host:5432/agerec",
+                                   sqlalchemy=True),
             broker_url=parse_url(env, "AGEREC_BROKER_URL", None,
                                  example="redis://:PASSWORD@host:6379/0"),
             read_only=parse_bool(env, "AGEREC_READ_ONLY", False),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import sys
 import time
 from pathlib import Path
 
@@ -29,16 +28,6 @@ def shared_data() -> Path:
     if not (root / "README.md").exists():
         pytest.skip(f"real face data not found at {root} (set AGEREC_SHARED_DATA to its folder)")
     return root
-
-
-@pytest.fixture(autouse=True)
-def keep_main_module():
-    """Put the real `__main__` back after each test: Streamlit's AppTest installs the page
-    it ran as `__main__` and leaves it there, so a process pool started later (crops,
-    dlib) would re-run that page, or a deleted temporary script, in every spawned child."""
-    main = sys.modules["__main__"]
-    yield
-    sys.modules["__main__"] = main
 
 
 @pytest.fixture

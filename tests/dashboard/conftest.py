@@ -1,6 +1,7 @@
 """Dashboard fixtures: a seeded AGEREC_HOME, jobs that are never dispatched, AppTest."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,17 @@ def dispatched(monkeypatch) -> list[int]:
     monkeypatch.setenv("AGEREC_DASHBOARD_DISPATCH", "0")
     monkeypatch.setattr("worker.job_control._dispatch", lambda app, job: calls.append(job.id))
     return calls
+
+
+@pytest.fixture(autouse=True)
+def keep_main_module():
+    """Put the real `__main__` back after each test: Streamlit's AppTest installs the page
+    it ran as `__main__` and leaves it there, so a process pool started later in this
+    test process (crops, dlib) would re-run that page, or a deleted temporary script, in
+    every spawned child."""
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
 
 
 class FakeTryService:
