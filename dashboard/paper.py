@@ -36,9 +36,11 @@ def paper_column(run_kind: str, backbone: str | None) -> str | None:
 
 def reproduces(entry: Mapping[str, Any]) -> str | None:
     """The paper column a run reproduces: only the paper's own models (an ensemble of
-    exactly vgg19 and resnet152v2), trained with the `paper` preset from ImageNet
-    weights; None for every other run."""
-    if entry.get("preset") != "paper" or entry.get("weights") != "imagenet":
+    exactly vgg19 and resnet152v2), trained with the `paper` preset unchanged (no field
+    departs from its recipe, the seed aside) from ImageNet weights; None for every other
+    run, and for a run whose departures are unknown."""
+    if (entry.get("preset") != "paper" or entry.get("weights") != "imagenet"
+            or entry.get("departures") is None or len(entry["departures"])):
         return None
     if entry["kind"] == "ensemble":
         return "Ensemble" if sorted(entry.get("backbones") or ()) == sorted(_BY_BACKBONE) else None
@@ -48,10 +50,12 @@ def reproduces(entry: Mapping[str, Any]) -> str | None:
 def comparison_caption(entry: Mapping[str, Any], column: str) -> str:
     """The one caption wherever our numbers stand beside the paper's `column`."""
     ours = " + ".join(entry.get("backbones") or ()) or entry.get("backbone") or "?"
+    changed = entry.get("departures")
+    changed = f", changed from the preset: {', '.join(changed)}" if changed else ""
     n = entry.get("n_test")
     models = ("the same models (this run reproduces it)" if reproduces(entry) == column else
-              f"different models (ours: {ours}, preset {entry.get('preset') or '?'}; the "
-              f"paper's: {_MODELS_IN_WORDS[column]})")
+              f"different models (ours: {ours}, preset {entry.get('preset') or '?'}{changed}; "
+              f"the paper's: {_MODELS_IN_WORDS[column]})")
     return (f"Beside the paper's {column}: {models} / different data (ours: "
             f"{entry.get('dataset')}, {entry.get('dataset_size', 0):,} faces; the paper's: "
             f"{PAPER_DATA}) / n = {'?' if n is None else f'{n:,}'} test faces here, "

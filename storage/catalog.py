@@ -33,6 +33,9 @@ class RunEntry:
     weights: str | None  # the backbone's start: imagenet, none, a file
     image_size: int | None
     epochs: int | None
+    # Fields changed from the preset's recipe (every member's, for an ensemble); None
+    # when unknown (runs recorded before this was kept, or without a preset).
+    departures: tuple[str, ...] | None
     dataset_id: int
     dataset: str  # the source's kind, e.g. 'utkface'
     dataset_size: int  # images in the prepared dataset
@@ -139,9 +142,11 @@ def _own(row: RunRow, presets: dict[int, Any]) -> dict[str, Any]:
     """A train run's backbone, preset, weights, image size and epochs."""
     config = row.config or {}
     preset = config.get("preset") or presets.get(row.job_id)
+    changed = config.get("preset_departures")
     return {"backbone": config.get("backbone"), "preset": preset,
             "weights": config.get("weights"), "image_size": config.get("image_size"),
-            "epochs": config.get("epochs")}
+            "epochs": config.get("epochs"),
+            "departures": None if changed is None else tuple(changed)}
 
 
 def _entry(row: RunRow, own: dict[int, dict[str, Any]], m: dict[str, Any],
@@ -154,12 +159,16 @@ def _entry(row: RunRow, own: dict[int, dict[str, Any]], m: dict[str, Any],
         parts = [own.get(i, {}) for i in members]
         about = {key: _common([p.get(key) for p in parts])
                  for key in ("preset", "weights", "image_size", "epochs")}
+        changed = [p.get("departures") for p in parts]
+        about["departures"] = (None if not parts or None in changed else
+                               tuple(sorted(set().union(*changed))))
         backbones = tuple(p.get("backbone") or "?" for p in parts)
     n = m.get("n")
     return RunEntry(id=row.id, name=row.name, kind=row.kind,
                     backbone=(about.get("backbone") or "?") if row.kind == "train" else "ensemble",
                     backbones=backbones, preset=about["preset"], weights=about["weights"],
                     image_size=about["image_size"], epochs=about["epochs"],
+                    departures=about["departures"],
                     dataset_id=row.dataset_id, dataset=dataset.source.kind,
                     dataset_size=dataset.n_images,
                     status=row.status, accuracy=m.get("accuracy"),

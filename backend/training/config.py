@@ -182,6 +182,14 @@ def preset_config(preset: str, backbone: str, **overrides: Any) -> TrainConfig:
     return base
 
 
+def departures(config: TrainConfig, preset: str) -> tuple[str, ...]:
+    """The fields in which `config` leaves `preset`'s recipe for its backbone (the seed
+    aside: another seed is another draw of the same recipe), sorted; () when none."""
+    recipe = preset_config(preset, config.backbone).to_dict()
+    mine = config.to_dict()
+    return tuple(sorted(k for k in mine if k != "seed" and mine[k] != recipe.get(k)))
+
+
 def _in_field_words(overrides: dict[str, Any]) -> dict[str, Any]:
     """Overrides with every job word (a bool saliency included) turned into fields."""
     out: dict[str, Any] = {}

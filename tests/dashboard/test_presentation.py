@@ -60,8 +60,19 @@ def test_report_of_a_non_paper_ensemble_claims_no_reproduction():
 def test_report_of_the_papers_own_models_says_it_reproduces_them():
     """Check that an ensemble of exactly vgg19 and resnet152v2, paper preset, ImageNet
     weights, is said to reproduce the paper's ensemble."""
-    paper_run = entry(backbones=("vgg19", "resnet152v2"), preset="paper")
+    paper_run = entry(backbones=("vgg19", "resnet152v2"), preset="paper", departures=())
     assert "This run reproduces the paper&#x27;s Ensemble model" in build(paper_run)
+
+
+def test_a_paper_run_with_a_changed_setting_does_not_reproduce_the_paper():
+    """Check that the paper's models trained with a setting changed from the `paper`
+    preset (or with unknown changes) are not said to reproduce it, and the caption
+    names what changed."""
+    changed = entry(backbones=("vgg19", "resnet152v2"), preset="paper", departures=("saliency",))
+    html = build(changed)
+    assert "reproduces" not in html and "changed from the preset: saliency" in html
+    assert "reproduces" not in build(entry(backbones=("vgg19", "resnet152v2"), preset="paper",
+                                           departures=None))
 
 
 def test_report_holds_our_table_the_date_the_dataset_and_every_n():

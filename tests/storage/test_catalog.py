@@ -10,9 +10,10 @@ from storage.runs import create_run, record_metrics, set_run_status
 
 
 def _train(db, dataset, backbone, preset, *, status="succeeded", accuracy=0.6, n=100,
-           weights="imagenet", via_job=False):
+           weights="imagenet", via_job=False, departures=None):
     """A finished train run; its preset in its config, or only in its job's parameters."""
-    config = {"backbone": backbone, "weights": weights, "image_size": 128, "epochs": 3}
+    config = {"backbone": backbone, "weights": weights, "image_size": 128, "epochs": 3,
+              **({} if departures is None else {"preset_departures": departures})}
     job = create_job(db, "train", {"preset": preset}) if via_job else None
     run = create_run(db, dataset.id, "train", backbone, status=status,
                      config=config if via_job else {**config, "preset": preset},
@@ -41,6 +42,17 @@ def test_preset_comes_from_the_job_when_the_config_lacks_it(db, dataset):
     """Check that a run recorded before presets were stored takes its job's preset."""
     run = _train(db, dataset, "vgg19", "paper", via_job=True)
     assert get_entry(db, run.id).preset == "paper"
+
+
+def test_an_ensemble_departs_from_its_preset_where_any_member_does(db, dataset):
+    """Check that an ensemble lists the fields any member changed from its preset, and
+    has unknown departures (None) when one member's are unknown."""
+    a = _train(db, dataset, "vgg19", "paper", departures=[])
+    b = _train(db, dataset, "resnet152v2", "paper", departures=["saliency"])
+    assert get_entry(db, a.id).departures == ()
+    assert get_entry(db, _ensemble(db, dataset, [a, b]).id).departures == ("saliency",)
+    unknown = _train(db, dataset, "resnet152v2", "paper")
+    assert get_entry(db, _ensemble(db, dataset, [a, unknown]).id).departures is None
 
 
 def test_smoke_failed_and_cancelled_runs_are_hidden_unless_asked(db, dataset):

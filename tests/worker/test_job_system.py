@@ -7,6 +7,7 @@ import threading
 import pytest
 
 from storage import jobs as stored
+from storage import runs
 from tests.csv_source import make_csv_source, make_noise_source
 from tests.worker.conftest import wait_for
 from worker import job_control
@@ -98,7 +99,8 @@ def test_killed_worker_leaves_job_failed_as_worker_lost_and_retry_succeeds(mode,
 @pytest.mark.shared_data
 def test_smoke_pipeline_succeeds_with_a_row_for_every_stage(mode, app, shared_data):
     """Check that a smoke pipeline on real UTKFace faces succeeds, with one child job
-    per stage, each succeeded and linked to its outputs."""
+    per stage, each succeeded and linked to its outputs, its members recording the
+    preset they came from with no departure from it."""
     _, start_worker = mode
     start_worker()
     job = job_control.submit(app, "pipeline", {"source": "utkface", "path": str(shared_data / "utkface"),
@@ -111,3 +113,6 @@ def test_smoke_pipeline_succeeds_with_a_row_for_every_stage(mode, app, shared_da
     assert all(c.status == "succeeded" and c.parent_id == job.id for c in children)
     assert done.outputs["final_run_id"] in done.outputs["run_ids"]
     assert 0.0 <= done.outputs["accuracy"] <= 1.0
+    members = [runs.get_run(app.db, c.outputs["run_id"]) for c in children if c.kind == "train"]
+    assert [(m.config["preset"], m.config["preset_departures"]) for m in members] == \
+        [("smoke", [])] * 2

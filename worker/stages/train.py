@@ -64,7 +64,12 @@ def _run_for(ctx: StageContext, dataset_id: int, config, preset: str | None):
     if earlier:
         run = runs.set_run_status(db, earlier[0], "running")
         return run, True
-    recorded = {**config.to_dict(), **({"preset": preset} if preset else {})}
+    from backend.training.config import departures
+
+    # The preset and every field changed from its recipe: only an unchanged `paper`
+    # run may be said to reproduce the paper.
+    recorded = {**config.to_dict(), **({"preset": preset, "preset_departures":
+                                        list(departures(config, preset))} if preset else {})}
     run = runs.create_run(db, dataset_id, "train", config.backbone, config=recorded,
                           job_id=ctx.job_id)
     if ctx.job_id:

@@ -7,8 +7,8 @@ import pytest
 
 from backend.models.registry import BACKBONES
 from backend.params import InvalidParameterError
-from backend.training.config import (GREYSCALE_AUG_PROB, PRESETS, TrainConfig, preset_config,
-                                     preset_members)
+from backend.training.config import (GREYSCALE_AUG_PROB, PRESETS, TrainConfig, departures,
+                                     preset_config, preset_members)
 
 
 @pytest.mark.parametrize("preset", PRESETS)
@@ -123,6 +123,14 @@ def test_job_words_that_keep_the_preset_change_nothing():
     """Check that saliency=True and greyscale_aug=False leave the preset's config as it is."""
     assert preset_config("paper", "vgg19", saliency=True, greyscale_aug=False) == \
         preset_config("paper", "vgg19")
+
+
+def test_departures_name_each_changed_field_but_not_the_seed():
+    """Check that a config's departures from its preset are the fields it changed (a job
+    word counted as its field), and that another seed alone is no departure."""
+    assert departures(preset_config("paper", "resnet152v2", seed=7), "paper") == ()
+    changed = preset_config("paper", "resnet152v2", saliency=False, cycle_lr_decay="compounding")
+    assert departures(changed, "paper") == ("cycle_lr_decay", "saliency")
 
 
 def test_saliency_as_text_is_the_field_itself():
