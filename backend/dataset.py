@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from backend.data.records import GROUP_PREFIX, Skipped, group_columns, printable
+from backend.data.labelled_images import GROUP_PREFIX, Skipped, group_columns, printable
 
 SPLITS = ("train", "val", "test")
 MANIFEST_COLUMNS = ("source_path", "crop_path", "age", "gender", "label", "split")

@@ -24,7 +24,7 @@ from backend.data.natural import reserve_natural
 from backend.data.oversample import (OVERSAMPLE_MODES, augmented_copies, copy_sources,
                                      fill_copies)
 from backend.data.readers import SOURCES, read_source
-from backend.data.records import LabelledImage, Skipped, group_columns, printable
+from backend.data.labelled_images import LabelledImage, Skipped, group_columns, printable
 from backend.dataset import faces_frame, write_prepared, write_skipped, write_unused
 from backend.params import InvalidParameterError, check_bool, check_choice, check_float, check_int
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from backend.data.records import printable
+from backend.data.labelled_images import printable
 
 GOOD_SIDE = 48  # good photos: above the default min_face_side (32 px)
 BOMB_SIDE = 12_000  # 144 Mpx: 430 MB of RGB if decoded, a ~140 KB file

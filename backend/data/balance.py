@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from backend.data.records import GENDERS
+from backend.data.labelled_images import GENDERS
 from backend.params import InvalidParameterError, check_float, check_int
 
 SPLITS = ("train", "val", "test")

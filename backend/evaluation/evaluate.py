@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from backend.data.records import GROUP_PREFIX
+from backend.data.labelled_images import GROUP_PREFIX
 from backend.evaluation.calibration import calibration_summary
 from backend.evaluation.groups import group_results
 from backend.evaluation.intervals import balanced_accuracy_interval, mean_interval

@@ -16,6 +16,7 @@ from worker.commands.flags import flag
 from worker.console import Console
 from worker.context import AppContext
 from worker.interactive import client
+from worker.interactive.answers import answer, load_run
 from worker.jobspecs import TARGET_PRIOR
 from worker.stages.target_prior import run_target_prior
 
@@ -63,8 +64,6 @@ def handle(args: argparse.Namespace, console: Console) -> int:
 def _answer(app: AppContext, run_id: int, photos: list[tuple[str, bytes]], target_prior: Any,
             explain: bool) -> tuple[dict[str, Any], list[bytes], bool]:
     """(header, blobs, whether the try-it service answered)."""
-    from worker.interactive.answers import answer, load_run
-
     if client.status(app.settings) is not None:
         reply = client.try_photos(app.settings, run_id, photos, target_prior=target_prior,
                                   explain=explain)
@@ -78,7 +77,7 @@ def _result(path: str, entry: dict[str, Any], blobs: list[bytes],
             out_dir: Path | None) -> dict[str, Any]:
     """One image's result: its faces (the largest first, also at the top level), or an
     error; overlays written to `out_dir`."""
-    from backend.data.records import printable
+    from backend.data.labelled_images import printable
 
     shown = printable(path)  # a name that is not UTF-8, with \xNN escapes
     if "error" in entry:

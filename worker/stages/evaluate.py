@@ -36,7 +36,7 @@ def _evaluate_external(ctx: StageContext, run, params: dict[str, Any], prior):
     from backend.data.faces import MIN_FACE_SIDE
     from backend.data.images import load_image
     from backend.data.readers import read_source
-    from backend.data.records import GROUP_PREFIX, group_columns
+    from backend.data.labelled_images import GROUP_PREFIX, group_columns
     from backend.evaluation.evaluate import predictions_frame
     from backend.evaluation.priors import evaluate_under_prior
 

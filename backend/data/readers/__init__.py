@@ -9,7 +9,7 @@ from backend.data.readers.csv_manifest import read_csv_manifest
 from backend.data.readers.fgnet import read_fgnet
 from backend.data.readers.imdb_wiki import read_imdb_wiki
 from backend.data.readers.utkface import read_utkface
-from backend.data.records import ReadResult, printable_skip, undecodable
+from backend.data.labelled_images import ReadResult, printable_skip, undecodable
 from backend.params import InvalidParameterError, check_choice
 
 SOURCES = ("utkface", "imdb-wiki", "fgnet", "csv")

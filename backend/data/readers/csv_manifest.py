@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from backend.data.records import MAX_AGE, LabelledImage, ReadResult, Skipped, inside_root
+from backend.data.labelled_images import MAX_AGE, LabelledImage, ReadResult, Skipped, inside_root
 
 REQUIRED = ("path", "age", "gender")
 GENDER_WORDS = {"m": "M", "male": "M", "f": "F", "female": "F", "": None}

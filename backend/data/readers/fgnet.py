@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from backend.data.readers.utkface import list_images
-from backend.data.records import LabelledImage, ReadResult, Skipped, undecodable
+from backend.data.labelled_images import LabelledImage, ReadResult, Skipped, undecodable
 
 PATTERN = "SSSAyy.JPG (subject, 'A', two-digit age, optional 'a' or 'b')"
 

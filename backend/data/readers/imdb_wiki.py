@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import scipy.io
 
-from backend.data.records import MAX_AGE, LabelledImage, ReadResult, Skipped, inside_root
+from backend.data.labelled_images import MAX_AGE, LabelledImage, ReadResult, Skipped, inside_root
 from backend.params import check_bool, check_float
 
 STRUCTS = ("wiki", "imdb")

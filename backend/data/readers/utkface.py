@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from backend.data.records import LabelledImage, ReadResult, Skipped, undecodable
+from backend.data.labelled_images import LabelledImage, ReadResult, Skipped, undecodable
 
 RACES = ("White", "Black", "Asian", "Indian", "Others")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")

@@ -1,11 +1,11 @@
-"""Tests for backend.data.records: printable names and root confinement."""
+"""Tests for backend.data.labelled_images: printable names and root confinement."""
 from __future__ import annotations
 
 import os
 
 import pytest
 
-from backend.data.records import inside_root, printable, undecodable
+from backend.data.labelled_images import inside_root, printable, undecodable
 
 
 def test_printable_escapes_the_bytes_of_a_name_that_is_not_utf8():
