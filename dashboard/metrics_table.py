@@ -6,7 +6,8 @@ from typing import Any
 
 import pandas as pd
 
-from dashboard.paper import PAPER_LABELS, TABLE1
+from dashboard.paper import PAPER_LABELS, PAPER_TEST_N, TABLE1
+from dashboard.trust_words import plus_minus
 
 # Rows after the per-class ones: (row name, metric key or (dict key, sub key)).
 _EXTRA_ROWS = (("Balanced accuracy", "balanced_accuracy"), ("Macro F1", "macro_f1"),
@@ -21,14 +22,27 @@ def _get(metrics: Mapping[str, Any], where) -> float | None:
     return metrics.get(where)
 
 
+N_ROW = "Test faces (n)"
+# The rows with a 95% interval, and the metric key that holds it.
+_INTERVAL_KEYS = {"Overall accuracy": "accuracy_ci95", "One-off accuracy": "one_off_ci95",
+                  "Balanced accuracy": "balanced_accuracy_ci95"}
+
+
+def _class_rows(labels: Sequence[str]) -> list[str]:
+    return [f"Class {i} ({label})" for i, label in enumerate(labels)]
+
+
 def table1(metrics_by_model: Mapping[str, Mapping[str, Any]],
            labels: Sequence[str]) -> pd.DataFrame:
-    """Overall and one-off accuracy, one row per class, then the extra metrics."""
-    rows: dict[str, list[float | None]] = {"Overall accuracy": [], "One-off accuracy": []}
-    class_rows = [f"Class {i} ({label})" for i, label in enumerate(labels)]
+    """The test faces behind each column, overall and one-off accuracy, one row per
+    class, then the extra metrics."""
+    rows: dict[str, list[float | None]] = {N_ROW: [], "Overall accuracy": [],
+                                           "One-off accuracy": []}
+    class_rows = _class_rows(labels)
     rows.update({name: [] for name in class_rows})
     rows.update({name: [] for name, _ in _EXTRA_ROWS})
     for m in metrics_by_model.values():
+        rows[N_ROW].append(m.get("n"))
         rows["Overall accuracy"].append(m.get("accuracy"))
         rows["One-off accuracy"].append(m.get("one_off_accuracy"))
         per_class = list(m.get("per_class_accuracy") or [])
@@ -41,13 +55,29 @@ def table1(metrics_by_model: Mapping[str, Mapping[str, Any]],
     return table.dropna(how="all")
 
 
+def intervals(metrics_by_model: Mapping[str, Mapping[str, Any]],
+              labels: Sequence[str]) -> dict[tuple[str, str], Sequence[float]]:
+    """The 95% interval of each (row, model) cell of `table1` that has one."""
+    out = {}
+    for model, m in metrics_by_model.items():
+        for row, key in _INTERVAL_KEYS.items():
+            if m.get(key):
+                out[(row, model)] = m[key]
+        for row, interval in zip(_class_rows(labels), m.get("per_class_ci95") or ()):
+            if interval:
+                out[(row, model)] = interval
+    return out
+
+
 def paper_table() -> pd.DataFrame:
-    """The paper's Table 1 as published."""
-    return table1(TABLE1, PAPER_LABELS)
+    """The paper's Table 1 as published, with its test set's size."""
+    return table1({model: {**m, "n": PAPER_TEST_N} for model, m in TABLE1.items()},
+                  PAPER_LABELS)
 
 
 # Rows that are not shares of images: shown as plain numbers, not percentages.
 RATIO_ROWS = ("Quadratic weighted kappa",)
+COUNT_ROWS = (N_ROW,)
 DELTA_PREFIX = "Δ "
 
 
@@ -55,19 +85,26 @@ def _pp(value: float) -> str:
     return f"{100 * value:+.2f} pp"
 
 
-def styled(table: pd.DataFrame):
-    """A Styler showing shares as percentages (differences in signed percentage points,
-    'pp', without colour) and the kappa row as a plain number, with '—' for missing
-    values."""
+def styled(table: pd.DataFrame,
+           cell_intervals: Mapping[tuple[str, str], Sequence[float]] | None = None):
+    """A Styler showing shares as percentages (with '± half width' where `cell_intervals`
+    gives a cell's 95% interval; differences in signed percentage points, 'pp', without
+    colour), the kappa row as a plain number and n as a count, '—' for missing values."""
     deltas = [c for c in table.columns if str(c).startswith(DELTA_PREFIX)]
     values = [c for c in table.columns if c not in deltas]
-    shares = [r for r in table.index if r not in RATIO_ROWS]
+    shares = [r for r in table.index if r not in RATIO_ROWS + COUNT_ROWS]
     ratios = [r for r in table.index if r in RATIO_ROWS]
+    counts = [r for r in table.index if r in COUNT_ROWS]
     style = table.style
     for rows, cols, fmt in ((shares, values, "{:.2%}"), (shares, deltas, _pp),
-                            (ratios, values, "{:.3f}"), (ratios, deltas, "{:+.3f}")):
+                            (ratios, values, "{:.3f}"), (ratios, deltas, "{:+.3f}"),
+                            (counts, values, "{:,.0f}"), (counts, deltas, "—")):
         if rows and cols:
             style = style.format(fmt, subset=pd.IndexSlice[rows, cols], na_rep="—")
+    for (row, col), interval in (cell_intervals or {}).items():
+        if row in shares and col in values:
+            style = style.format(lambda v, ci=interval: plus_minus(None if pd.isna(v) else v, ci),
+                                 subset=pd.IndexSlice[[row], [col]])
     return style
 
 

@@ -30,9 +30,12 @@ def model_in_words(entry: dict) -> str:
     return f"the {entry['what'] if 'what' in entry else entry['name']} (run #{entry['id']})"
 
 
-def our_table(entry: dict, m: dict, labels: list[str]) -> pd.DataFrame:
-    """Our own results, shaped like the paper's Table 1 (one column: this run)."""
-    return metrics_table.table1({f"run #{entry['id']} (n = {m.get('n') or 0:.0f})": m}, labels)
+def our_table(entry: dict, m: dict, labels: list[str]):
+    """Our own results, shaped like the paper's Table 1 (one column: this run), styled
+    with each share's 95% interval."""
+    ours = {f"run #{entry['id']}": m}
+    return metrics_table.styled(metrics_table.table1(ours, labels),
+                                metrics_table.intervals(ours, labels))
 
 
 def facts(entry: dict, m: dict, when: datetime) -> str:
@@ -63,7 +66,7 @@ def build_report(entry: dict, m: dict, lead: str, notes: list[str],
         reference.append(comparison_caption(entry, column))
     sections = [
         report.Section("About these numbers", (facts(entry, m, when),)),
-        report.Section("Our results", table=metrics_table.styled(our_table(entry, m, labels))),
+        report.Section("Our results", table=our_table(entry, m, labels)),
         report.Section("What “within one group” means", (plain_words.ONE_OFF_EXPLAINED,)),
         *([report.Section("Balanced classes or the population's age mix",
                           (*mix, plain_words.PRIOR_EXPLAINED))] if mix else []),

@@ -102,10 +102,10 @@ def pager_ui(total: int, page_size: int, *, key: str) -> int:
     return (int(page) - 1) * page_size
 
 
-def metrics_table_ui(table: pd.DataFrame) -> None:
-    """A Table 1-shaped table: percentages, signed differences in pp, kappa as a number;
-    every row shown (no scrolling inside the table)."""
-    st.dataframe(metrics_table.styled(table), height="content")
+def metrics_table_ui(table: pd.DataFrame, cell_intervals=None) -> None:
+    """A Table 1-shaped table: percentages (± their 95% interval where known), signed
+    differences in pp, kappa as a number; every row shown (no scrolling inside)."""
+    st.dataframe(metrics_table.styled(table, cell_intervals), height="content")
 
 
 def image_grid_ui(images: Sequence[tuple], roots: Sequence[str], *, width: int = 160) -> int:

@@ -63,14 +63,19 @@ def settings_ui(entries: dict[int, dict], names: dict[int, str]) -> None:
 
 def comparison_ui(names: dict[int, str], metrics: dict[int, dict], labels: list[str],
                   with_paper: bool) -> None:
-    table = metrics_table.table1({names[i]: metrics[i] for i in names}, labels)
+    ours = {names[i]: metrics[i] for i in names}
+    table = metrics_table.table1(ours, labels)
     if with_paper:
         # The paper's class rows line up with ours only for its five groups.
         paper = metrics_table.table1(TABLE1, labels if len(labels) == 5 else PAPER_LABELS)
         table = table.join(paper.rename(columns=lambda c: f"paper {c}"), how="left")
     baseline = st.selectbox("Baseline (differences are against it, in pp)", list(table.columns),
                             key="compare-baseline")
-    widgets.metrics_table_ui(metrics_table.with_deltas(table, baseline))
+    widgets.metrics_table_ui(metrics_table.with_deltas(table, baseline),
+                             metrics_table.intervals(ours, labels))
+    st.caption("± is half the 95% interval (1,000 bootstrap resamples of each run's test "
+               "faces). A difference says more than chance only where the significance "
+               "test below says so.")
     if with_paper:
         n = ", ".join(f"{names[i]}: {metrics[i].get('n') or 0:.0f}" for i in names)
         st.caption(f"The paper's columns: different models / different data (42,000 "

@@ -81,7 +81,8 @@ def test_report_holds_our_table_the_date_the_dataset_and_every_n():
     html = build()
     assert "<title>Age groups from faces: the meta ensemble of efficientnet_lite0 + " \
            "dlib_face (run #3)</title>" in html
-    assert "Our results" in html and "run #3 (n = 912)" in html and "75.90%" in html
+    assert "Our results" in html and "run #3" in html and "Test faces (n)" in html
+    assert "912" in html and "75.90%" in html
     assert "2026-12-01" in html and "utkface" in html and "9,000 prepared faces" in html
     assert "n = 912" in html
 

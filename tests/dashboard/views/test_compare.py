@@ -35,9 +35,10 @@ def test_a_newer_smoke_ensemble_does_not_become_the_selection(seeded):
 
 
 def test_table_has_metrics_down_and_models_across(seeded):
-    """Check that the comparison table has Table 1's rows and one column per run."""
+    """Check that the comparison table has n, Table 1's rows and one column per run."""
     table = run_page("compare.py").dataframe[-1].value
-    assert list(table.index[:7]) == ["Overall accuracy", "One-off accuracy", "Class 0 (1-19)",
+    assert list(table.index[:8]) == ["Test faces (n)", "Overall accuracy", "One-off accuracy",
+                                     "Class 0 (1-19)",
                                      "Class 1 (20-39)", "Class 2 (40-59)", "Class 3 (60-79)",
                                      "Class 4 (80-99)"]
     assert "#1 vgg19-paper" in table.columns and "paper Ensemble" in table.columns
@@ -110,3 +111,11 @@ def test_per_class_bars_of_every_run_have_error_bars(seeded):
     """Check that each compared run's per-class bars carry their intervals."""
     bars = plotly_specs(run_page("compare.py"))[0]["data"]
     assert all(len(b["error_y"]["array"]) == 5 for b in bars[:3])
+
+
+def test_every_run_s_accuracy_carries_its_interval(seeded):
+    """Check that the comparison table shows each run's overall accuracy with '± half
+    width' of its 95% interval and says what ± means."""
+    at = run_page("compare.py")
+    shown = at.dataframe[-1].proto.arrow_data.styler.display_values  # the cells as text
+    assert "% ± ".encode() in shown and any("95% interval" in c.value for c in at.caption)
