@@ -26,6 +26,8 @@ from backend.params import InvalidParameterError, check_choice, check_float, che
 
 ENSEMBLE_FILE = "ensemble.json"
 META_WEIGHTS = "meta.weights.h5"
+# Each validation face's meta probabilities from a meta-model fit without it.
+OUT_OF_FOLD_FILE = "val_out_of_fold.npy"
 METHODS = ("average", "meta")
 # The random search space (paper: units, layers, dropout, learning rate).
 UNITS = (64, 128, 256, 512, 1024)
@@ -127,10 +129,34 @@ def fit_meta(val_probs: Sequence[np.ndarray], val_labels: Sequence[int],
     return _fit(features, labels, n_classes, cfg, seed)
 
 
+def out_of_fold_probs(val_probs: Sequence[np.ndarray], val_labels: Sequence[int],
+                      cfg: MetaConfig = MetaConfig(), *, seed: int = 0,
+                      n_folds: int = 3) -> np.ndarray:
+    """(N, C): each validation face's probabilities from a meta-model with `cfg` fit on
+    the other folds (the search's folds). The refit model has seen every validation
+    face, so its own validation probabilities are too sure of themselves: these are
+    what a fair temperature is fitted on."""
+    features, labels, n_classes = _meta_inputs(val_probs, val_labels, "out_of_fold_probs")
+    out = np.zeros((len(labels), n_classes), dtype=np.float32)
+    for train_idx, test_idx in _folds(labels, n_folds, seed):
+        model = _fit(features[train_idx], labels[train_idx], n_classes, cfg, seed)
+        out[test_idx] = model.predict(features[test_idx], verbose=0)
+    return out
+
+
+def saved_out_of_fold(run_dir: str | os.PathLike) -> np.ndarray | None:
+    """The out-of-fold validation probabilities saved with a meta ensemble, or None
+    (an averaging ensemble, or one saved before they were kept)."""
+    path = Path(run_dir) / OUT_OF_FOLD_FILE
+    return np.load(path) if path.is_file() else None
+
+
 def save_ensemble(run_dir: str | os.PathLike, *, members: Sequence[str], n_classes: int,
                   model=None, cfg: MetaConfig | None = None,
-                  trials: list[dict] | None = None) -> Path:
-    """Write ensemble.json (members, method, config, trials) and meta.weights.h5 if any.
+                  trials: list[dict] | None = None,
+                  out_of_fold: np.ndarray | None = None) -> Path:
+    """Write ensemble.json (members, method, config, trials), meta.weights.h5 and the
+    out-of-fold validation probabilities, if any.
 
     model=None saves an averaging ensemble.
     """
@@ -140,6 +166,8 @@ def save_ensemble(run_dir: str | os.PathLike, *, members: Sequence[str], n_class
     method = "average" if model is None else "meta"
     if model is not None:
         model.save_weights(run_dir / META_WEIGHTS)
+    if out_of_fold is not None:
+        np.save(run_dir / OUT_OF_FOLD_FILE, np.asarray(out_of_fold, dtype=np.float32))
     info = {"method": method, "members": [str(m) for m in members], "n_classes": n_classes,
             "meta_config": asdict(cfg) if cfg is not None and model is not None else None,
             "trials": trials or [],

@@ -7,7 +7,8 @@ import pytest
 
 import backend.ensemble as ensemble
 from backend.ensemble import (MetaConfig, average_probs, build_meta_model, ensemble_predict,
-                              ensemble_predictor, fit_meta, load_ensemble, random_search, save_ensemble)
+                              ensemble_predictor, fit_meta, load_ensemble, out_of_fold_probs,
+                              random_search, save_ensemble, saved_out_of_fold)
 from backend.params import InvalidParameterError
 
 FAST = MetaConfig(units=16, layers=2, epochs=1)
@@ -83,6 +84,37 @@ def test_saved_meta_ensemble_predicts_like_the_fitted_model(tmp_path):
     expected = model.predict(np.concatenate(test, axis=1), verbose=0)
     np.testing.assert_allclose(ensemble_predict(tmp_path, test), expected, rtol=1e-5)
     assert load_ensemble(tmp_path)[1]["members"] == ["a", "b"]
+
+
+def test_out_of_fold_probs_score_each_face_with_a_model_fit_without_it(monkeypatch):
+    """Check that every validation face's out-of-fold row comes from the one fold fit
+    whose training faces exclude it, and rows are probabilities."""
+    fits = []
+    real_fit = ensemble._fit
+
+    def spy(features, labels, n_classes, cfg, seed):
+        fits.append({tuple(row) for row in features.round(6)})
+        return real_fit(features, labels, n_classes, cfg, seed)
+
+    monkeypatch.setattr(ensemble, "_fit", spy)
+    val = _member_probs(30)
+    held_out = out_of_fold_probs(val, np.arange(30) % 3, FAST, n_folds=3)
+    features = np.concatenate(val, axis=1).round(6)
+    assert held_out.shape == (30, 3) and np.allclose(held_out.sum(axis=1), 1, atol=1e-5)
+    # Each face is missing from exactly one of the three fits: the one that scored it.
+    assert [sum(tuple(f) not in fit for fit in fits) for f in features] == [1] * 30
+
+
+def test_out_of_fold_probs_are_saved_with_a_meta_ensemble(tmp_path):
+    """Check that save_ensemble keeps the out-of-fold probabilities and an ensemble saved
+    without them has none."""
+    val, labels = _member_probs(12), np.arange(12) % 3
+    held_out = out_of_fold_probs(val, labels, FAST, n_folds=2)
+    save_ensemble(tmp_path / "meta", members=["a", "b"], n_classes=3,
+                  model=fit_meta(val, labels, FAST), cfg=FAST, out_of_fold=held_out)
+    save_ensemble(tmp_path / "avg", members=["a", "b"], n_classes=3)
+    np.testing.assert_allclose(saved_out_of_fold(tmp_path / "meta"), held_out)
+    assert saved_out_of_fold(tmp_path / "avg") is None
 
 
 def test_average_ensemble_round_trip(tmp_path):

@@ -65,6 +65,7 @@ def answer(app: AppContext, ready: ReadyRun, photos: list[tuple[str, bytes]], *,
 
     started = time.perf_counter()
     prior = run_target_prior(app.db, ready.run, target_prior, func="try")
+    temperature = runs.get_temperature(app.db, ready.run.id)
     blobs: list[bytes] = []
     out, n_faces, n_unreadable = [], 0, 0
     for name, data in photos:
@@ -74,7 +75,8 @@ def answer(app: AppContext, ready: ReadyRun, photos: list[tuple[str, bytes]], *,
             n_unreadable += 1
             out.append({"name": name, "error": {"reason": exc.reason, "message": str(exc)}})
             continue
-        faces = ready.live.faces(image, explain=explain, adjust=prior.apply)
+        faces = ready.live.faces(image, explain=explain,
+                                 adjust=lambda p: prior.apply(calibrated(p, temperature)))
         entry = {"name": name, "width": int(image.shape[1]), "height": int(image.shape[0]),
                  "photo": _add(blobs, _encode(annotated_photo(image, [f.box for f in faces]),
                                               "JPEG")),
@@ -93,8 +95,17 @@ def answer(app: AppContext, ready: ReadyRun, photos: list[tuple[str, bytes]], *,
     log.info("run %s: %d photo(s), %d face(s), %d unreadable, %.2f s", ready.run.id,
              len(photos), n_faces, n_unreadable, seconds)
     header = {"run_id": ready.run.id, "labels": ready.labels, "target_prior": prior.to_dict(),
-              "photos": out, "seconds": round(seconds, 3)}
+              "temperature": temperature, "photos": out, "seconds": round(seconds, 3)}
     return header, blobs
+
+
+def calibrated(probs: np.ndarray, temperature: float | None) -> np.ndarray:
+    """The run's probabilities after its temperature (fitted on validation when it was
+    evaluated), so that '80%' means right about 80 times in 100; unchanged when the run
+    has no temperature yet. The group it picks never changes."""
+    from backend.evaluation.calibration import apply_temperature
+
+    return probs if temperature is None else apply_temperature(probs, temperature)
 
 
 def _encode(image: np.ndarray, fmt: str) -> bytes:

@@ -30,7 +30,7 @@ def run_ensemble(ctx: StageContext, params: dict[str, Any]) -> dict[str, Any]:
 
 def _fit_and_evaluate(ctx: StageContext, run, members, method: str, params: dict[str, Any]):
     """Average or fit the meta-model on validation predictions, then test the ensemble."""
-    from backend.ensemble import fit_meta, random_search, save_ensemble
+    from backend.ensemble import fit_meta, out_of_fold_probs, random_search, save_ensemble
 
     data = dataset_of(ctx, members[0])
     val_images, val_labels, _ = data.subset("val")
@@ -51,8 +51,10 @@ def _fit_and_evaluate(ctx: StageContext, run, members, method: str, params: dict
                                     seed=params.get("seed", 0), cancel=ctx.cancel,
                                     progress=lambda t, n: ctx.progress(t, n, "random search"))
         model = fit_meta(val_probs, val_labels, cfg, seed=params.get("seed", 0))
+        ctx.progress(0, 1, "out-of-fold predictions")
+        held_out = out_of_fold_probs(val_probs, val_labels, cfg, seed=params.get("seed", 0))
         save_ensemble(run_dir(ctx, run), members=names, n_classes=data.n_classes, model=model,
-                      cfg=cfg, trials=trials)
+                      cfg=cfg, trials=trials, out_of_fold=held_out)
     return evaluate_split(ctx, run, "test")
 
 

@@ -97,7 +97,9 @@ def predict(ctx: StageContext, run: Run, images: np.ndarray, *, greyscale: bool 
 
 def run_temperature(ctx: StageContext, run: Run, data=None) -> float:
     """The run's temperature: the one stored with it, else fitted now on its validation
-    predictions (cached probabilities) and stored; 1.0 when the val split is empty."""
+    predictions (cached probabilities; a meta ensemble's out of fold, since its
+    meta-model learned from those faces) and stored; 1.0 when the val split is empty."""
+    from backend.ensemble import saved_out_of_fold
     from backend.evaluation.calibration import fit_summary
 
     stored = runs.get_temperature(ctx.app.db, run.id)
@@ -105,9 +107,13 @@ def run_temperature(ctx: StageContext, run: Run, data=None) -> float:
         return stored
     data = data if data is not None else dataset_of(ctx, run)
     images, labels, _ = data.subset("val")
+    held_out = saved_out_of_fold(run_dir(ctx, run)) if run.kind == "ensemble" else None
     if len(labels) == 0:
         log.warning("run %s: no validation images, so its temperature stays 1.0", run.id)
         fit = {"temperature": 1.0, "fitted_on": "none (empty val split)", "n": 0}
+    elif held_out is not None and len(held_out) == len(labels):
+        fit = {**fit_summary(held_out, labels),
+               "fitted_on": "val, out of fold (each face scored by a meta-model fit without it)"}
     else:
         fit = fit_summary(probs_on(ctx, run, "val", images), labels)
     runs.record_calibration(ctx.app.db, run.id, fit)

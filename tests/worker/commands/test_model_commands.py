@@ -107,6 +107,19 @@ def test_ensemble_creates_a_run_that_evaluate_accepts(members, capsys):
     assert code == 0 and again["accuracy"] == ens["accuracy"]
 
 
+def test_a_meta_ensemble_s_temperature_is_fitted_out_of_fold(members, capsys):
+    """Check that a meta ensemble's stored temperature is fitted on validation faces
+    each scored by a meta-model fit without them, not on the faces it learned from."""
+    from storage import runs
+    from worker.context import AppContext
+
+    code, ens = _json(capsys, "ensemble", "--runs", *map(str, members), "--method", "meta",
+                      "--trials", "2")
+    assert code == 0
+    fit = runs.get_metrics(AppContext().db, ens["run_id"], scope="calibration")
+    assert fit["fitted_on"].startswith("val, out of fold") and fit["temperature"] > 0
+
+
 def test_ensemble_prediction_reuses_member_probabilities_from_the_memo(members, capsys):
     """Check that an ensemble predicted with a memo takes its members' probabilities from
     it (here a made-up certainty for class 3) and adds its own."""

@@ -53,6 +53,28 @@ def test_the_source_prior_reweights_the_answer(ready, portrait):
     assert shifted["target_prior"]["name"] == "source" and before != after
 
 
+def test_answers_use_the_temperature_stored_with_the_run(tiny_home, ready, portrait):
+    """Check that once a run has a temperature its answers are the calibrated
+    probabilities (same group, softer or sharper as the temperature says) and the header
+    names the temperature."""
+    from backend.evaluation.calibration import apply_temperature
+    from storage import runs
+
+    app = AppContext()
+    answers = {}
+    for temperature in (1.0, 2.0):
+        runs.record_calibration(app.db, ready.run.id, {"temperature": temperature,
+                                                       "fitted_on": "val"})
+        answers[temperature], _ = answer(app, ready, [("a.jpg", portrait)], explain=False)
+    plain, scaled = answers[1.0], answers[2.0]
+    before = np.array([plain["photos"][0]["faces"][0]["probabilities"]])
+    after = scaled["photos"][0]["faces"][0]
+    assert scaled["temperature"] == 2.0
+    np.testing.assert_allclose(after["probabilities"], apply_temperature(before, 2.0)[0],
+                               atol=2e-4)
+    assert after["class"] == plain["photos"][0]["faces"][0]["class"]
+
+
 def test_answering_writes_nothing_under_home(tiny_home, ready, portrait):
     """Check that no file is created or changed under AGEREC_HOME by answering a photo."""
     home = tiny_home[0]
