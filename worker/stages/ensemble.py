@@ -6,9 +6,8 @@ from typing import Any
 
 from backend.params import InvalidParameterError
 from storage import jobs, runs
-from worker.stages.stage_context import StageContext
-from worker.stages.predictions import (dataset_of, ending_run, evaluate_split, headline,
-                                       probs_on, run_dir)
+from worker.stages.predictions import dataset_of, evaluate_split, headline, probs_on, run_dir
+from worker.stages.stage_context import StageContext, ending_run
 
 
 def run_ensemble(ctx: StageContext, params: dict[str, Any]) -> dict[str, Any]:

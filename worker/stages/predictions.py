@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +11,7 @@ import numpy as np
 
 from storage import artifacts, datasets, runs
 from storage.records import Run
-from worker.stages.stage_context import JobCancelled, StageContext
+from worker.stages.stage_context import StageContext
 
 log = logging.getLogger(__name__)
 
@@ -32,19 +30,6 @@ PRIOR_KEYS = tuple(f"{who}population_{what}" for who in ("", "as_trained_")
 
 def run_dir(ctx: StageContext, run: Run) -> Path:
     return ctx.app.paths.resolve(run.dir)
-
-
-@contextmanager
-def ending_run(ctx: StageContext, run: Run) -> Iterator[None]:
-    """Record how the block ends as the run's status: succeeded, else cancelled or
-    failed, so no failure (an unreadable dataset, an empty split) leaves it running."""
-    try:
-        yield
-    except BaseException as exc:
-        stopped = isinstance(exc, (JobCancelled, KeyboardInterrupt)) or ctx.cancel()
-        runs.set_run_status(ctx.app.db, run.id, "cancelled" if stopped else "failed")
-        raise
-    runs.set_run_status(ctx.app.db, run.id, "succeeded")
 
 
 def dataset_of(ctx: StageContext, run: Run):

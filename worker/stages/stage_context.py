@@ -1,11 +1,14 @@
 """The context a stage runs in: where to record, how to report, when to stop, and how
-to run a child job. `worker.execute` fills in the hooks; a stage never imports it."""
+to run a child job. `worker.execute` fills in the hooks; a stage never imports it.
+Also how a stage's run ends: its status follows the way its block exits."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from storage.records import Job
+from storage import runs
+from storage.records import Job, Run
 from worker.context import AppContext
 
 
@@ -41,3 +44,16 @@ class StageContext:
     log: Callable[[str], None] = field(default=_no_log)
     # Runs a queued child job to its end and returns it; set by worker.execute.
     run_child: Callable[[int], Job] = field(default=_no_children)
+
+
+@contextmanager
+def ending_run(ctx: StageContext, run: Run) -> Iterator[None]:
+    """Record how the block ends as the run's status: succeeded, else cancelled or
+    failed, so no failure (an unreadable dataset, an empty split) leaves it running."""
+    try:
+        yield
+    except BaseException as exc:
+        stopped = isinstance(exc, (JobCancelled, KeyboardInterrupt)) or ctx.cancel()
+        runs.set_run_status(ctx.app.db, run.id, "cancelled" if stopped else "failed")
+        raise
+    runs.set_run_status(ctx.app.db, run.id, "succeeded")

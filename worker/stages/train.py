@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from storage import artifacts, datasets, jobs, runs
-from worker.stages.stage_context import StageContext
-from worker.stages.predictions import (dataset_of, ending_run, evaluate_split, headline,
-                                       run_dir)
+from worker.stages.predictions import dataset_of, evaluate_split, headline, run_dir
+from worker.stages.stage_context import StageContext, ending_run
 
 
 def train_config(params: dict[str, Any]):
