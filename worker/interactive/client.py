@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -77,9 +78,12 @@ def ensure_service(settings: Settings, *, owner: int | None = None,
         return False
     log_file = _log_file(settings)
     with log_file as out:
-        subprocess.Popen([sys.executable, "-m", "worker.interactive.service", "--owner",
-                          str(owner or os.getpid())], stdout=out, stderr=subprocess.STDOUT,
-                         stdin=subprocess.DEVNULL, start_new_session=True, env=os.environ.copy())
+        child = subprocess.Popen([sys.executable, "-m", "worker.interactive.service", "--owner",
+                                  str(owner or os.getpid())], stdout=out,
+                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                 start_new_session=True, env=os.environ.copy())
+    # Collect its exit status when it ends, so that no zombie outlives it.
+    threading.Thread(target=child.wait, name="try-it-service-reaper", daemon=True).start()
     deadline = time.monotonic() + wait
     while status(settings) is None:
         if time.monotonic() > deadline:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -80,7 +81,7 @@ def test_an_idle_service_exits_and_removes_its_socket(tmp_path, monkeypatch):
 
 def test_the_started_service_ends_with_its_owner(tmp_path, monkeypatch):
     """Check that ensure_service starts a process that answers, and that it exits once
-    the process it serves (its owner) is gone."""
+    the process it serves (its owner) is gone, reaped: no zombie is left behind."""
     monkeypatch.setenv("AGEREC_HOME", str(tmp_path / "owned"))
     settings = Settings.from_env()
     owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
@@ -93,3 +94,4 @@ def test_the_started_service_ends_with_its_owner(tmp_path, monkeypatch):
         owner.wait()
     assert wait_gone([pid], 20) == []
     assert client.status(settings) is None
+    wait_for(lambda: not Path(f"/proc/{pid}").exists(), 10, "the exited service to be reaped")
