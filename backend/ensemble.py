@@ -28,6 +28,7 @@ ENSEMBLE_FILE = "ensemble.json"
 META_WEIGHTS = "meta.weights.h5"
 # Each validation face's meta probabilities from a meta-model fit without it.
 OUT_OF_FOLD_FILE = "val_out_of_fold.npy"
+N_FOLDS = 3  # k of the search's k-fold cross-validation inside the validation set
 METHODS = ("average", "meta")
 # The random search space (paper: units, layers, dropout, learning rate).
 UNITS = (64, 128, 256, 512, 1024)
@@ -87,7 +88,7 @@ class SearchCancelled(RuntimeError):
 
 
 def random_search(val_probs: Sequence[np.ndarray], val_labels: Sequence[int], *,
-                  n_trials: int = 20, seed: int = 0, n_folds: int = 3,
+                  n_trials: int = 20, seed: int = 0, n_folds: int = N_FOLDS,
                   base: MetaConfig = MetaConfig(),
                   progress: Callable[[int, int], None] | None = None,
                   cancel: Callable[[], bool] | None = None) -> tuple[MetaConfig, list[dict]]:
@@ -131,7 +132,7 @@ def fit_meta(val_probs: Sequence[np.ndarray], val_labels: Sequence[int],
 
 def out_of_fold_probs(val_probs: Sequence[np.ndarray], val_labels: Sequence[int],
                       cfg: MetaConfig = MetaConfig(), *, seed: int = 0,
-                      n_folds: int = 3) -> np.ndarray:
+                      n_folds: int = N_FOLDS) -> np.ndarray:
     """(N, C): each validation face's probabilities from a meta-model with `cfg` fit on
     the other folds (the search's folds). The refit model has seen every validation
     face, so its own validation probabilities are too sure of themselves: these are

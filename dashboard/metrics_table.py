@@ -7,7 +7,6 @@ from typing import Any
 import pandas as pd
 
 from dashboard.paper import PAPER_LABELS, PAPER_TEST_N, TABLE1
-from dashboard.trust_words import plus_minus
 
 # Rows after the per-class ones: (row name, metric key or (dict key, sub key)).
 _EXTRA_ROWS = (("Balanced accuracy", "balanced_accuracy"), ("Macro F1", "macro_f1"),
@@ -69,10 +68,10 @@ def intervals(metrics_by_model: Mapping[str, Mapping[str, Any]],
     return out
 
 
-def paper_table() -> pd.DataFrame:
-    """The paper's Table 1 as published, with its test set's size."""
-    return table1({model: {**m, "n": PAPER_TEST_N} for model, m in TABLE1.items()},
-                  PAPER_LABELS)
+def paper_table(labels: Sequence[str] = PAPER_LABELS) -> pd.DataFrame:
+    """The paper's Table 1 as published (class rows named by `labels`), with its test
+    set's size."""
+    return table1({model: {**m, "n": PAPER_TEST_N} for model, m in TABLE1.items()}, labels)
 
 
 # Rows that are not shares of images: shown as plain numbers, not percentages.
@@ -87,8 +86,8 @@ def _pp(value: float) -> str:
 
 def styled(table: pd.DataFrame,
            cell_intervals: Mapping[tuple[str, str], Sequence[float]] | None = None):
-    """A Styler showing shares as percentages (with '± half width' where `cell_intervals`
-    gives a cell's 95% interval; differences in signed percentage points, 'pp', without
+    """A Styler showing shares as percentages (with both ends of the 95% interval where
+    `cell_intervals` gives one; differences in signed percentage points, 'pp', without
     colour), the kappa row as a plain number and n as a count, '—' for missing values."""
     deltas = [c for c in table.columns if str(c).startswith(DELTA_PREFIX)]
     values = [c for c in table.columns if c not in deltas]
@@ -103,9 +102,18 @@ def styled(table: pd.DataFrame,
             style = style.format(fmt, subset=pd.IndexSlice[rows, cols], na_rep="—")
     for (row, col), interval in (cell_intervals or {}).items():
         if row in shares and col in values:
-            style = style.format(lambda v, ci=interval: plus_minus(None if pd.isna(v) else v, ci),
+            style = style.format(lambda v, ci=interval: with_interval(v, ci),
                                  subset=pd.IndexSlice[[row], [col]])
     return style
+
+
+def with_interval(value: float | None, interval: Sequence[float]) -> str:
+    """'76.1% (73.1-79.1)': the share and its 95% interval, which is lopsided near 0 and
+    100% (a bootstrap percentile interval), so both ends are shown."""
+    if value is None or pd.isna(value):
+        return "—"
+    low, high = interval
+    return f"{100 * value:.1f}% ({100 * low:.1f}–{100 * high:.1f})"
 
 
 def with_deltas(table: pd.DataFrame, baseline: str) -> pd.DataFrame:

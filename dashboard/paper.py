@@ -51,7 +51,10 @@ def comparison_caption(entry: Mapping[str, Any], column: str) -> str:
     """The one caption wherever our numbers stand beside the paper's `column`."""
     ours = " + ".join(entry.get("backbones") or ()) or entry.get("backbone") or "?"
     changed = entry.get("departures")
-    changed = f", changed from the preset: {', '.join(changed)}" if changed else ""
+    # For a paper-preset run, unknown changes are why it is not said to reproduce it.
+    unknown = changed is None and entry.get("preset") == "paper"
+    changed = (f", changed from the preset: {', '.join(changed)}" if changed else
+               ", its changes from the preset not recorded" if unknown else "")
     n = entry.get("n_test")
     models = ("the same models (this run reproduces it)" if reproduces(entry) == column else
               f"different models (ours: {ours}, preset {entry.get('preset') or '?'}{changed}; "

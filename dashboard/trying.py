@@ -109,6 +109,16 @@ def unreadable_message(name: str, error: dict[str, Any]) -> str:
     return f"**{name}** {UNREADABLE.get(error.get('reason'), 'could not be read')}."
 
 
+def calibration_note(temperature: float | None) -> str:
+    """What the percentages mean: calibrated by the run's temperature, or not yet."""
+    if temperature is None:
+        return ("The percentages are the model's own, not yet calibrated: evaluate this run "
+                "once to fit its temperature, and they will mean how often it is right.")
+    return (f"The percentages are calibrated (temperature {temperature:.2f}, fitted on "
+            f"validation faces): an answer given at 80% was right about 80 times in 100 "
+            f"there.")
+
+
 def no_face_message(name: str) -> str:
     return (f"No face found in **{name}**. Try a photo where the face is large, lit from the "
             "front and not turned away.")

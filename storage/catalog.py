@@ -159,7 +159,8 @@ def _entry(row: RunRow, own: dict[int, dict[str, Any]], m: dict[str, Any],
         parts = [own.get(i, {}) for i in members]
         about = {key: _common([p.get(key) for p in parts])
                  for key in ("preset", "weights", "image_size", "epochs")}
-        changed = [p.get("departures") for p in parts]
+        # The ensemble's own settings (method, trials) count as much as its members'.
+        changed = [p.get("departures") for p in parts] + [_own(row, {})["departures"]]
         about["departures"] = (None if not parts or None in changed else
                                tuple(sorted(set().union(*changed))))
         backbones = tuple(p.get("backbone") or "?" for p in parts)

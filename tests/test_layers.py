@@ -165,21 +165,10 @@ DASHBOARD_REACHES = {"worker.job_control", "worker.jobspecs", "worker.interactiv
                      "worker.context"}
 
 
-def worker_modules_used(path: Path) -> set[str]:
-    """The worker modules a file imports, `from worker import x` read as worker.x."""
-    used = set()
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-        if isinstance(node, ast.Import):
-            used |= {a.name for a in node.names if a.name.split(".")[0] == "worker"}
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and \
-                node.module.split(".")[0] == "worker":
-            used |= ({f"{node.module}.{a.name}" for a in node.names}
-                     if node.module in ("worker", "worker.interactive") else {node.module})
-    return used
-
-
 def test_dashboard_reaches_the_worker_only_through_its_named_modules():
     """Check that the dashboard imports no worker module beyond job submission, the job
     specs, the try-it client and the app context."""
-    used = {m for p in (REPO / "dashboard").rglob("*.py") for m in worker_modules_used(p)}
+    graph = project_graph()
+    used = {m for name, imports in graph.items() if name.startswith("dashboard")
+            for m in imports if m.startswith("worker")}
     assert used - DASHBOARD_REACHES == set()

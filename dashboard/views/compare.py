@@ -5,12 +5,13 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, data, metrics_table, trust_charts, trust_sections, widgets
-from dashboard.paper import PAPER_LABELS, TABLE1
+from dashboard.paper import PAPER_LABELS, PAPER_TEST_N, TABLE1
 
 PAGE_SIZE = 25
 MATRIX_PX = 420  # each confusion matrix's width: side by side as the window allows
 # The settings that tell runs apart: (row name, field of the run's catalog entry).
-SETTINGS = (("preset", "preset"), ("backbone", "backbones"), ("image size", "image_size"),
+SETTINGS = (("preset", "preset"), ("changed from the preset", "departures"),
+            ("backbone", "backbones"), ("image size", "image_size"),
             ("epochs", "epochs"), ("weights", "weights"), ("dataset", "dataset"),
             ("dataset #", "dataset_id"), ("dataset size (faces)", "dataset_size"),
             ("test faces (n)", "n_test"), ("status", "status"))
@@ -48,12 +49,14 @@ def selection_ui(entries: list[dict], asked: list[int] | None) -> tuple[list[int
 
 def settings_ui(entries: dict[int, dict], names: dict[int, str]) -> None:
     """What each run was trained with, the rows where they differ first."""
-    def shown(value):
+    def shown(value, field):
+        if field == "departures" and value is not None:
+            return ", ".join(value) or "nothing"
         if value is None or value == ():
-            return "—"
+            return "not recorded" if field == "departures" else "—"
         return " + ".join(value) if isinstance(value, (list, tuple)) else str(value)
 
-    rows = {row: [shown(entries[i].get(field)) for i in names] for row, field in SETTINGS}
+    rows = {row: [shown(entries[i].get(field), field) for i in names] for row, field in SETTINGS}
     table = pd.DataFrame(rows, index=list(names.values())).T
     differs = table.nunique(axis=1) > 1
     table.insert(0, "differs", differs.map({True: "yes", False: ""}))
@@ -67,19 +70,19 @@ def comparison_ui(names: dict[int, str], metrics: dict[int, dict], labels: list[
     table = metrics_table.table1(ours, labels)
     if with_paper:
         # The paper's class rows line up with ours only for its five groups.
-        paper = metrics_table.table1(TABLE1, labels if len(labels) == 5 else PAPER_LABELS)
+        paper = metrics_table.paper_table(labels if len(labels) == 5 else PAPER_LABELS)
         table = table.join(paper.rename(columns=lambda c: f"paper {c}"), how="left")
     baseline = st.selectbox("Baseline (differences are against it, in pp)", list(table.columns),
                             key="compare-baseline")
     widgets.metrics_table_ui(metrics_table.with_deltas(table, baseline),
                              metrics_table.intervals(ours, labels))
-    st.caption("± is half the 95% interval (1,000 bootstrap resamples of each run's test "
+    st.caption("In brackets: the 95% interval (bootstrap resamples of each run's test "
                "faces). A difference says more than chance only where the significance "
                "test below says so.")
     if with_paper:
         n = ", ".join(f"{names[i]}: {metrics[i].get('n') or 0:.0f}" for i in names)
         st.caption(f"The paper's columns: different models / different data (42,000 "
-                   f"IMDB-WIKI faces) / n = 3,757 test faces; ours: n = {n}.")
+                   f"IMDB-WIKI faces) / n = {PAPER_TEST_N:,} test faces; ours: n = {n}.")
 
 
 def matrices_ui(ids: list[int], names: dict[int, str], metrics: dict[int, dict],

@@ -65,7 +65,8 @@ def answer_ui(answer: client.TryAnswer, corrected: bool) -> None:
     seconds = answer.header.get("total_seconds", answer.header.get("seconds", 0.0))
     note = "" if answer.header.get("warm", True) else \
         " (the model was still warming up: the next photo will be quicker)"
-    st.caption(f"Answered in {seconds:.1f} s{note}.")
+    st.caption(f"Answered in {seconds:.1f} s{note}. "
+               + trying.calibration_note(answer.header.get("temperature")))
 
 
 st.title("Try it live")

@@ -33,16 +33,16 @@ def test_styled_shows_percent_and_kappa_as_number():
     assert "67.18%" in html and "0.812" in html and "81.23%" not in html
 
 
-def test_cells_with_an_interval_show_plus_minus_and_n_is_a_count():
-    """Check that a share with a 95% interval reads '76.1% ± 3.0', a share without one
-    keeps its plain percentage, n reads as a count, and n's difference column is '—'."""
+def test_cells_with_an_interval_show_both_ends_and_n_is_a_count():
+    """Check that a share with a 95% interval reads '76.1% (73.1–79.1)', a share without
+    one keeps its plain percentage, n reads as a count, and n's difference column is '—'."""
     metrics = {"a": {"n": 1234, "accuracy": 0.761, "accuracy_ci95": [0.731, 0.791],
                      "one_off_accuracy": 0.99, "per_class_accuracy": [0.5],
                      "per_class_ci95": [[0.4, 0.6]]},
                "b": {"n": 800, "accuracy": 0.70}}
     table = metrics_table.with_deltas(metrics_table.table1(metrics, ["x"]), "a")
     html = metrics_table.styled(table, metrics_table.intervals(metrics, ["x"])).to_html()
-    assert "76.1% ± 3.0" in html and "50.0% ± 10.0" in html and "99.00%" in html
+    assert "76.1% (73.1–79.1)" in html and "50.0% (40.0–60.0)" in html and "99.00%" in html
     assert "1,234" in html and "70.00%" in html
     assert table.loc["Test faces (n)"].tolist()[:2] == [1234, 800]
     assert table.loc["Test faces (n)", "Δ b"] == -434 and "-434" not in html

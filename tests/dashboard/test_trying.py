@@ -34,3 +34,10 @@ def test_every_read_error_reason_has_plain_words():
     from backend.data.images import READ_REASONS
 
     assert set(READ_REASONS) <= set(trying.UNREADABLE)
+
+
+def test_the_calibration_note_says_whether_percentages_are_calibrated():
+    """Check that the note names the temperature when the run has one, and says the
+    percentages are not yet calibrated when it has none."""
+    assert "temperature 1.37" in trying.calibration_note(1.37)
+    assert "not yet calibrated" in trying.calibration_note(None)

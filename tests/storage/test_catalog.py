@@ -22,9 +22,10 @@ def _train(db, dataset, backbone, preset, *, status="succeeded", accuracy=0.6, n
     return run
 
 
-def _ensemble(db, dataset, members, *, status="succeeded"):
+def _ensemble(db, dataset, members, *, status="succeeded", departures=None):
     run = create_run(db, dataset.id, "ensemble", "meta", status=status,
-                     members=[m.id for m in members])
+                     members=[m.id for m in members],
+                     config=None if departures is None else {"preset_departures": departures})
     record_metrics(db, run.id, "test", {"accuracy": 0.7, "n": 100})
     return run
 
@@ -45,14 +46,17 @@ def test_preset_comes_from_the_job_when_the_config_lacks_it(db, dataset):
 
 
 def test_an_ensemble_departs_from_its_preset_where_any_member_does(db, dataset):
-    """Check that an ensemble lists the fields any member changed from its preset, and
-    has unknown departures (None) when one member's are unknown."""
+    """Check that an ensemble lists the fields it or any member changed from their
+    preset, and has unknown departures (None) when its own or one member's are unknown."""
     a = _train(db, dataset, "vgg19", "paper", departures=[])
     b = _train(db, dataset, "resnet152v2", "paper", departures=["saliency"])
     assert get_entry(db, a.id).departures == ()
-    assert get_entry(db, _ensemble(db, dataset, [a, b]).id).departures == ("saliency",)
+    assert get_entry(db, _ensemble(db, dataset, [a, b], departures=["trials"]).id
+                     ).departures == ("saliency", "trials")
+    assert get_entry(db, _ensemble(db, dataset, [a, b]).id).departures is None
     unknown = _train(db, dataset, "resnet152v2", "paper")
-    assert get_entry(db, _ensemble(db, dataset, [a, unknown]).id).departures is None
+    assert get_entry(db, _ensemble(db, dataset, [a, unknown], departures=[]).id
+                     ).departures is None
 
 
 def test_smoke_failed_and_cancelled_runs_are_hidden_unless_asked(db, dataset):

@@ -99,8 +99,8 @@ def test_killed_worker_leaves_job_failed_as_worker_lost_and_retry_succeeds(mode,
 @pytest.mark.shared_data
 def test_smoke_pipeline_succeeds_with_a_row_for_every_stage(mode, app, shared_data):
     """Check that a smoke pipeline on real UTKFace faces succeeds, with one child job
-    per stage, each succeeded and linked to its outputs, its members recording the
-    preset they came from with no departure from it."""
+    per stage, each succeeded and linked to its outputs, its members and ensemble
+    recording no departure from the preset."""
     _, start_worker = mode
     start_worker()
     job = job_control.submit(app, "pipeline", {"source": "utkface", "path": str(shared_data / "utkface"),
@@ -116,3 +116,4 @@ def test_smoke_pipeline_succeeds_with_a_row_for_every_stage(mode, app, shared_da
     members = [runs.get_run(app.db, c.outputs["run_id"]) for c in children if c.kind == "train"]
     assert [(m.config["preset"], m.config["preset_departures"]) for m in members] == \
         [("smoke", [])] * 2
+    assert runs.get_run(app.db, done.outputs["final_run_id"]).config["preset_departures"] == []

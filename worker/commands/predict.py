@@ -57,7 +57,8 @@ def handle(args: argparse.Namespace, console: Console) -> int:
                for path in args.images]
     text = "\n".join(_text(r) for r in results)
     console.result({"run_id": run.id, "target_prior": prior.to_dict(),
-                    "warm_path": warm_path, "predictions": results}, text)
+                    "temperature": header.get("temperature"), "warm_path": warm_path,
+                    "predictions": results}, text)
     return 0 if any("faces" in r for r in results) else 2
 
 

@@ -47,7 +47,8 @@ def handle_show(args: argparse.Namespace, console: Console) -> int:
     entry = get_entry(db, args.id)
     payload = {**run_json(entry), "metrics": get_metrics(db, entry.id, "test")}
     lines = [entry.label] + [f"{key}: {payload[key]}" for key in
-                             ("kind", "backbone", "backbones", "preset", "weights", "image_size",
+                             ("kind", "backbone", "backbones", "preset", "departures",
+                              "weights", "image_size",
                               "epochs", "dataset", "dataset_id", "dataset_size", "members",
                               "one_off_accuracy", "n_test", "created_at")]
     console.result(payload, "\n".join(lines))

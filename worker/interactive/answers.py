@@ -75,8 +75,10 @@ def answer(app: AppContext, ready: ReadyRun, photos: list[tuple[str, bytes]], *,
             n_unreadable += 1
             out.append({"name": name, "error": {"reason": exc.reason, "message": str(exc)}})
             continue
+        # The prior first, then the temperature, as evaluation does: the group picked is
+        # the one whose accuracy was measured, and only the confidence is rescaled.
         faces = ready.live.faces(image, explain=explain,
-                                 adjust=lambda p: prior.apply(calibrated(p, temperature)))
+                                 adjust=lambda p: calibrated(prior.apply(p), temperature))
         entry = {"name": name, "width": int(image.shape[1]), "height": int(image.shape[0]),
                  "photo": _add(blobs, _encode(annotated_photo(image, [f.box for f in faces]),
                                               "JPEG")),

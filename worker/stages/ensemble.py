@@ -6,6 +6,7 @@ from typing import Any
 
 from backend.params import InvalidParameterError
 from storage import jobs, runs
+from worker.stages.pipeline import PIPELINE_DEFAULTS
 from worker.stages.predictions import dataset_of, evaluate_split, headline, probs_on, run_dir
 from worker.stages.stage_context import StageContext, ending_run
 
@@ -17,8 +18,8 @@ def run_ensemble(ctx: StageContext, params: dict[str, Any]) -> dict[str, Any]:
     _check_members(members)
     method = params.get("method", "meta")
     run = runs.create_run(db, members[0].dataset_id, "ensemble", method,
-                          config=dict(params), members=[m.id for m in members],
-                          job_id=ctx.job_id)
+                          config={**params, **_departures(members, params)},
+                          members=[m.id for m in members], job_id=ctx.job_id)
     with ending_run(ctx, run):
         if ctx.job_id:
             jobs.set_outputs(db, ctx.job_id, run_ids=[run.id], dataset_ids=[run.dataset_id])
@@ -55,6 +56,21 @@ def _fit_and_evaluate(ctx: StageContext, run, members, method: str, params: dict
         save_ensemble(run_dir(ctx, run), members=names, n_classes=data.n_classes, model=model,
                       cfg=cfg, trials=trials, out_of_fold=held_out)
     return evaluate_split(ctx, run, "test")
+
+
+def _departures(members, params: dict[str, Any]) -> dict[str, Any]:
+    """{'preset_departures': [...]}: this ensemble's own settings that leave its members'
+    preset's recipe (a meta-model picked by that preset's random search, the paper's
+    Table 1 ensemble for `paper`); {} when the members share no preset."""
+    presets = {(m.config or {}).get("preset") for m in members}
+    preset = presets.pop() if len(presets) == 1 else None
+    if preset not in PIPELINE_DEFAULTS:
+        return {}
+    if params.get("method", "meta") != "meta":
+        return {"preset_departures": ["method"]}
+    # The search's trials count only for a meta-model.
+    trials = PIPELINE_DEFAULTS[preset]["trials"]
+    return {"preset_departures": ["trials"] if params.get("trials", trials) != trials else []}
 
 
 def _check_members(members) -> None:

@@ -100,6 +100,10 @@ def run_temperature(ctx: StageContext, run: Run, data=None) -> float:
         fit = {**fit_summary(held_out, labels),
                "fitted_on": "val, out of fold (each face scored by a meta-model fit without it)"}
     else:
+        if held_out is not None:
+            log.warning("run %s: its out-of-fold predictions cover %d faces, its val split "
+                        "%d; the temperature is fitted in sample", run.id, len(held_out),
+                        len(labels))
         fit = fit_summary(probs_on(ctx, run, "val", images), labels)
     runs.record_calibration(ctx.app.db, run.id, fit)
     return float(fit["temperature"])

@@ -120,6 +120,16 @@ def test_a_meta_ensemble_s_temperature_is_fitted_out_of_fold(members, capsys):
     assert fit["fitted_on"].startswith("val, out of fold") and fit["temperature"] > 0
 
 
+def test_an_averaging_ensemble_departs_from_its_members_preset(members, capsys):
+    """Check that an averaging ensemble of smoke members records 'method' as its change
+    from the preset's recipe (a meta-model), so it is listed with that departure."""
+    from storage.catalog import get_entry
+    from worker.context import AppContext
+
+    code, ens = _json(capsys, "ensemble", "--runs", *map(str, members), "--method", "average")
+    assert code == 0 and get_entry(AppContext().db, ens["run_id"]).departures == ("method",)
+
+
 def test_ensemble_prediction_reuses_member_probabilities_from_the_memo(members, capsys):
     """Check that an ensemble predicted with a memo takes its members' probabilities from
     it (here a made-up certainty for class 3) and adds its own."""
