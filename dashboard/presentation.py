@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
+from pandas.io.formats.style import Styler
 
 from dashboard import metrics_table, plain_words, report
 from dashboard.paper import comparison_caption, paper_column, reproduces
@@ -30,7 +31,7 @@ def model_in_words(entry: dict) -> str:
     return f"the {entry['what'] if 'what' in entry else entry['name']} (run #{entry['id']})"
 
 
-def our_table(entry: dict, m: dict, labels: list[str]):
+def our_table(entry: dict, m: dict, labels: list[str]) -> Styler:
     """Our own results, shaped like the paper's Table 1 (one column: this run), styled
     with each share's 95% interval."""
     ours = {f"run #{entry['id']}": m}
