@@ -211,7 +211,9 @@ def test_evaluate_with_an_unknown_prior_name_exits_2(members, capsys):
 
 def test_predict_under_a_prior_reweights_the_probabilities(members, tmp_path, capsys):
     """Check that predict --target-prior gives the as-trained probabilities moved from the
-    train split's class mix to the given one."""
+    train split's class mix to the given one (then calibrated by the run's temperature,
+    as evaluation does)."""
+    from backend.evaluation.calibration import apply_temperature
     from backend.evaluation.priors import prior_shift
 
     face = tmp_path / "face.jpg"
@@ -220,8 +222,11 @@ def test_predict_under_a_prior_reweights_the_probabilities(members, tmp_path, ca
     code, shifted = _json(capsys, "predict", "--run", str(members[0]), str(face),
                           "--target-prior", "6,1,1,1,1")
     prior = shifted["target_prior"]
-    expected = prior_shift([plain["predictions"][0]["probabilities"]], prior["train_weights"],
-                           prior["weights"])[0]
+    # The answers are calibrated: undo the temperature, shift the prior, calibrate again.
+    temperature = shifted["temperature"] or 1.0
+    raw = apply_temperature([plain["predictions"][0]["probabilities"]], 1 / temperature)
+    expected = apply_temperature(prior_shift(raw, prior["train_weights"], prior["weights"]),
+                                 temperature)[0]
     assert code == 0 and prior["name"] == "0.6,0.1,0.1,0.1,0.1"
     assert shifted["predictions"][0]["probabilities"] == pytest.approx(expected, abs=1e-3)
     assert plain["target_prior"]["name"] == "none"
