@@ -103,8 +103,9 @@ def pager_ui(total: int, page_size: int, *, key: str) -> int:
 
 
 def metrics_table_ui(table: pd.DataFrame, cell_intervals=None) -> None:
-    """A Table 1-shaped table: percentages (± their 95% interval where known), signed
-    differences in pp, kappa as a number; every row shown (no scrolling inside)."""
+    """A Table 1-shaped table: percentages (with both ends of their 95% interval where
+    known), signed differences in pp, kappa as a number; every row shown (no scrolling
+    inside)."""
     st.dataframe(metrics_table.styled(table, cell_intervals), height="content")
 
 
