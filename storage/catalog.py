@@ -142,11 +142,15 @@ def _own(row: RunRow, presets: dict[int, Any]) -> dict[str, Any]:
     """A train run's backbone, preset, weights, image size and epochs."""
     config = row.config or {}
     preset = config.get("preset") or presets.get(row.job_id)
-    changed = config.get("preset_departures")
     return {"backbone": config.get("backbone"), "preset": preset,
             "weights": config.get("weights"), "image_size": config.get("image_size"),
-            "epochs": config.get("epochs"),
-            "departures": None if changed is None else tuple(changed)}
+            "epochs": config.get("epochs"), "departures": _departures(config)}
+
+
+def _departures(config: dict[str, Any]) -> tuple[str, ...] | None:
+    """The fields a run's config records as changed from its preset; None if unrecorded."""
+    changed = config.get("preset_departures")
+    return None if changed is None else tuple(changed)
 
 
 def _entry(row: RunRow, own: dict[int, dict[str, Any]], m: dict[str, Any],
@@ -160,7 +164,7 @@ def _entry(row: RunRow, own: dict[int, dict[str, Any]], m: dict[str, Any],
         about = {key: _common([p.get(key) for p in parts])
                  for key in ("preset", "weights", "image_size", "epochs")}
         # The ensemble's own settings (method, trials) count as much as its members'.
-        changed = [p.get("departures") for p in parts] + [_own(row, {})["departures"]]
+        changed = [p.get("departures") for p in parts] + [_departures(row.config or {})]
         about["departures"] = (None if not parts or None in changed else
                                tuple(sorted(set().union(*changed))))
         backbones = tuple(p.get("backbone") or "?" for p in parts)

@@ -61,6 +61,7 @@ def answer(app: AppContext, ready: ReadyRun, photos: list[tuple[str, bytes]], *,
     """Every face of every photo: (a JSON-ready header, the encoded images it points to
     by index: one annotated JPEG per readable photo, one overlay PNG per explained face)."""
     from backend.data.images import ImageReadError, decode_image
+    from backend.evaluation.calibration import apply_temperature
     from backend.live import annotated_photo, face_overlay
 
     started = time.perf_counter()
@@ -76,9 +77,10 @@ def answer(app: AppContext, ready: ReadyRun, photos: list[tuple[str, bytes]], *,
             out.append({"name": name, "error": {"reason": exc.reason, "message": str(exc)}})
             continue
         # The prior first, then the temperature, as evaluation does: the group picked is
-        # the one whose accuracy was measured, and only the confidence is rescaled.
-        faces = ready.live.faces(image, explain=explain,
-                                 adjust=lambda p: calibrated(prior.apply(p), temperature))
+        # the one whose accuracy was measured, and only the confidence is rescaled (a run
+        # not yet evaluated has no temperature: 1.0 leaves it as it is).
+        faces = ready.live.faces(image, explain=explain, adjust=lambda p: apply_temperature(
+            prior.apply(p), temperature or 1.0))
         entry = {"name": name, "width": int(image.shape[1]), "height": int(image.shape[0]),
                  "photo": _add(blobs, _encode(annotated_photo(image, [f.box for f in faces]),
                                               "JPEG")),
@@ -99,15 +101,6 @@ def answer(app: AppContext, ready: ReadyRun, photos: list[tuple[str, bytes]], *,
     header = {"run_id": ready.run.id, "labels": ready.labels, "target_prior": prior.to_dict(),
               "temperature": temperature, "photos": out, "seconds": round(seconds, 3)}
     return header, blobs
-
-
-def calibrated(probs: np.ndarray, temperature: float | None) -> np.ndarray:
-    """The run's probabilities after its temperature (fitted on validation when it was
-    evaluated), so that '80%' means right about 80 times in 100; unchanged when the run
-    has no temperature yet. The group it picks never changes."""
-    from backend.evaluation.calibration import apply_temperature
-
-    return probs if temperature is None else apply_temperature(probs, temperature)
 
 
 def _encode(image: np.ndarray, fmt: str) -> bytes:
